@@ -1,0 +1,68 @@
+import { errorText } from '../warn'
+
+export interface PollerOptions {
+  url: string
+  interval: number
+  fetch: typeof fetch
+  /** Query parameter for the last id held, and the id; the endpoint answers what came after it. */
+  resume: () => [string, string] | null
+  isOnline: () => boolean
+  received: (messages: unknown[]) => void
+  error: (message: string) => void
+}
+
+export interface Poller {
+  readonly running: boolean
+  start(): void
+  stop(): void
+}
+
+/** Fallback polling: GET url?since=<last id> now and every interval, until stopped. */
+export function createPoller(options: PollerOptions): Poller {
+  // Each start() begins a new loop; a poll of an older loop that returns late is ignored.
+  let loop = 0
+  let running = false
+  let timer: ReturnType<typeof setTimeout> | undefined
+  let inFlight: AbortController | null = null
+
+  async function poll(mine: number) {
+    if (options.isOnline()) {
+      const url = new URL(options.url, typeof location !== 'undefined' ? location.href : undefined)
+      const resume = options.resume()
+      if (resume) url.searchParams.set(resume[0], resume[1])
+      const controller = (inFlight = new AbortController())
+      // A poll must never hang the feed: it is abandoned when the next one is due.
+      const abort = setTimeout(() => controller.abort(), options.interval)
+      try {
+        const response = await options.fetch(url.toString(), { signal: controller.signal, cache: 'no-store' })
+        if (!response.ok) throw new Error('HTTP ' + response.status)
+        const body: unknown = await response.json()
+        if (!Array.isArray(body)) throw new Error('the response is not a JSON array')
+        if (mine === loop) options.received(body)
+      } catch (err) {
+        if (mine === loop) options.error('fallback poll failed: ' + errorText(err))
+      } finally {
+        clearTimeout(abort)
+      }
+    }
+    if (mine === loop) timer = setTimeout(() => poll(mine), options.interval)
+  }
+
+  return {
+    get running() {
+      return running
+    },
+    start() {
+      if (running) return
+      running = true
+      void poll(++loop)
+    },
+    stop() {
+      running = false
+      loop++
+      clearTimeout(timer)
+      if (inFlight) inFlight.abort()
+      inFlight = null
+    },
+  }
+}

@@ -1,0 +1,35 @@
+/** What send() did with a message. */
+export type SendResult = 'sent' | 'queued' | 'dropped'
+
+export type Outgoing = string | ArrayBufferLike | Blob | ArrayBufferView
+
+/** Outgoing messages held while disconnected, bounded, flushed in order on open. */
+export interface Outbox {
+  readonly size: number
+  push(data: Outgoing): boolean
+  /** Sends queued messages in order while `send` succeeds; the rest stay queued. */
+  flush(send: (data: Outgoing) => boolean): void
+  clear(): void
+}
+
+export function createOutbox(limit: number): Outbox {
+  let queue: Outgoing[] = []
+  return {
+    get size() {
+      return queue.length
+    },
+    push(data) {
+      if (queue.length >= limit) return false
+      queue.push(data)
+      return true
+    },
+    flush(send) {
+      let sent = 0
+      while (sent < queue.length && send(queue[sent])) sent++
+      queue = queue.slice(sent)
+    },
+    clear() {
+      queue = []
+    },
+  }
+}

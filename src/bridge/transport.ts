@@ -1,0 +1,224 @@
+// The one module that knows reconnecting-websocket. It keeps the library for
+// what it does well (driving attempts, the connect timeout) and guards its
+// known defects, so swapping it out touches this file only.
+import * as rwsModule from 'reconnecting-websocket'
+import { type BackoffOptions, retryDelay } from './backoff'
+import type { UrlProvider, WebSocketClass } from './options'
+import { errorText } from '../warn'
+
+export interface TransportOptions extends BackoffOptions {
+  url: UrlProvider
+  protocols: string | string[] | undefined
+  WebSocket: WebSocketClass
+  connectTimeout: number
+  stableAfter: number
+  maxRetries: number
+  /** Turns the provided URL into the one dialled (resume id added); throws on a URL that cannot be used. */
+  prepareUrl: (url: string) => string
+  isOnline: () => boolean
+}
+
+export interface TransportHandlers {
+  /** An attempt starts, to this URL. */
+  connecting(url: string): void
+  open(): void
+  message(data: unknown): void
+  /** The socket closed; `wasOpen` tells a dropped connection from a failed attempt. */
+  close(code: number, reason: string, wasOpen: boolean): void
+  /** Waiting `delay` ms before the next attempt, after `failures` failed ones. */
+  retry(delay: number, failures: number): void
+  /** The connection stayed up for stableAfter ms: the failure count is back to 0. */
+  stable(): void
+  error(message: string): void
+  /** maxRetries attempts failed in a row; nothing more happens until reconnect(). */
+  gaveUp(failures: number): void
+}
+
+export interface Transport {
+  /** The live WebSocket (or the last one), null before the first attempt. */
+  readonly socket: WebSocket | null
+  /** Sends on the open socket; false when there is none. */
+  send(data: string | ArrayBufferLike | Blob | ArrayBufferView): boolean
+  /** Drops the current socket and attempts again at once, with a fresh failure count. */
+  reconnect(): void
+  /** Cuts a backoff wait or an offline pause short: the network is (probably) back. */
+  wake(): void
+  close(code?: number, reason?: string): void
+}
+
+type RwsInstance = {
+  close(code?: number, reason?: string): void
+  addEventListener(type: 'error', listener: (event: { message?: string }) => void): void
+}
+type RwsConstructor = new (url: () => Promise<string>, protocols: string | string[] | undefined, options: object) => RwsInstance
+
+/**
+ * reconnecting-websocket ships CJS with `module.exports = Class` beside an ESM
+ * default export (#112): depending on the bundler the import is the class,
+ * `{ default: Class }`, or `{ default: { default: Class } }`.
+ */
+export function resolveDefaultExport(mod: unknown): RwsConstructor {
+  let candidate = mod
+  for (let depth = 0; depth < 3 && typeof candidate !== 'function'; depth++) {
+    candidate = candidate && (candidate as { default?: unknown }).default
+  }
+  if (typeof candidate !== 'function') throw new Error('[ws-bridge] reconnecting-websocket did not load: no constructor export')
+  return candidate as RwsConstructor
+}
+
+const noop = () => {}
+
+export function createTransport(options: TransportOptions, on: TransportHandlers): Transport {
+  const Rws = resolveDefaultExport(rwsModule)
+  let rws: RwsInstance | null = null
+  let socket: WebSocket | null = null
+  // Bumped whenever the current reconnecting-websocket instance is replaced or
+  // closed: events and pending URL lookups of older generations are ignored.
+  let generation = 0
+  let failures = 0
+  let firstAttempt = true
+  let stableTimer: ReturnType<typeof setTimeout> | undefined
+  let waitTimer: ReturnType<typeof setTimeout> | undefined
+  let wakeUp: (() => void) | null = null
+  // close() was called: unlike giving up after maxRetries, wake() must not restart.
+  let closed = false
+
+  const pause = (ms: number | null) =>
+    new Promise<void>((resolve) => {
+      wakeUp = () => {
+        clearTimeout(waitTimer)
+        wakeUp = null
+        resolve()
+      }
+      if (ms !== null) waitTimer = setTimeout(wakeUp, ms)
+    })
+
+  // Every attempt passes through here, which lets the bridge own the backoff
+  // (reconnecting-websocket's own delay is set to 0; its default minimum is a
+  // random 1–5 s per page load), pause while offline, and turn a rejecting
+  // URL provider into an error and a retry: the library leaves such a
+  // rejection unhandled and its connect lock held forever (#134).
+  const provideUrl = async (): Promise<string> => {
+    const mine = generation
+    for (;;) {
+      if (firstAttempt) firstAttempt = false
+      else failures++
+      if (failures > options.maxRetries) {
+        stop()
+        on.gaveUp(failures - 1)
+        return 'ws://stopped.invalid'
+      }
+      if (failures > 0) {
+        const delay = retryDelay(failures, options)
+        on.retry(delay, failures)
+        await pause(delay)
+      }
+      while (mine === generation && !options.isOnline()) await pause(null)
+      // A close() or reconnect() came meanwhile; that instance will not dial.
+      if (mine !== generation) return 'ws://stopped.invalid'
+      try {
+        const provided = typeof options.url === 'function' ? await options.url() : options.url
+        const url = options.prepareUrl(provided)
+        if (mine !== generation) return 'ws://stopped.invalid'
+        on.connecting(url)
+        return url
+      } catch (err) {
+        if (mine !== generation) return 'ws://stopped.invalid'
+        on.error('could not get the WebSocket URL: ' + errorText(err))
+      }
+    }
+  }
+
+  const Base = options.WebSocket
+  // Wrapping the class is how the bridge sees the real socket and its real close codes.
+  class TrackedWebSocket extends Base {
+    constructor(url: string, protocols?: string | string[]) {
+      super(url, protocols)
+      const mine = generation
+      const current = () => mine === generation && socket === this
+      socket = this
+      let opened = false
+      // Node's ws throws an 'error' event that has no listener; reconnecting-websocket
+      // removes its own before closing a CONNECTING socket (#183).
+      this.addEventListener('error', noop)
+      this.addEventListener('open', () => {
+        if (!current()) return
+        opened = true
+        stableTimer = setTimeout(() => {
+          failures = 0
+          on.stable()
+        }, options.stableAfter)
+        on.open()
+      })
+      this.addEventListener('message', (event) => {
+        if (current()) on.message((event as MessageEvent).data)
+      })
+      this.addEventListener('close', (event) => {
+        if (!current()) return
+        clearTimeout(stableTimer)
+        on.close((event as CloseEvent).code, (event as CloseEvent).reason || '', opened)
+      })
+    }
+  }
+
+  function start() {
+    firstAttempt = true
+    const mine = generation
+    rws = new Rws(provideUrl, options.protocols, {
+      WebSocket: TrackedWebSocket,
+      connectionTimeout: options.connectTimeout,
+      minReconnectionDelay: 0,
+      maxReconnectionDelay: 0,
+      reconnectionDelayGrowFactor: 1,
+      // Our own retry limit, not the library's: its maxRetries leaves the connect lock held (#125/#165).
+      maxRetries: Infinity,
+      minUptime: options.stableAfter,
+      maxEnqueuedMessages: 0,
+    })
+    rws.addEventListener('error', (event) => {
+      if (mine === generation && event.message === 'TIMEOUT') {
+        on.error('no connection after ' + options.connectTimeout + ' ms; retrying')
+      }
+    })
+  }
+
+  function stop(code?: number, reason?: string) {
+    generation++
+    clearTimeout(stableTimer)
+    if (wakeUp) wakeUp()
+    const old = rws
+    rws = null
+    try {
+      if (old) old.close(code, reason)
+    } catch {
+      // A socket that is already failing may refuse close(); it is abandoned either way.
+    }
+  }
+
+  start()
+
+  return {
+    get socket() {
+      return socket
+    },
+    send(data) {
+      if (!socket || socket.readyState !== 1) return false
+      socket.send(data)
+      return true
+    },
+    reconnect() {
+      stop(4000, 'reconnect')
+      closed = false
+      failures = 0
+      start()
+    },
+    wake() {
+      if (wakeUp) wakeUp()
+      else if (!rws && !closed) start()
+    },
+    close(code = 1000, reason = '') {
+      closed = true
+      stop(code, reason)
+    },
+  }
+}

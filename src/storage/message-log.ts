@@ -1,0 +1,127 @@
+import type { Message } from '../bridge/options'
+import { warnOnce } from '../warn'
+import type { GuardedStorage } from './guarded'
+
+export interface MessageLogOptions {
+  room: string
+  maxMessages: number
+  dedupKey: string | ((message: Message) => unknown)
+  dedupWindow: number
+  /** Called with how many stored messages a full storage forced out. */
+  onEvicted: (count: number) => void
+}
+
+export interface MessageLog {
+  /** 'stored', or 'duplicate' when its id is among the kept messages (these survive reloads) or the last dedupWindow seen. */
+  add(message: Message): 'stored' | 'duplicate'
+  /** The kept messages, oldest first (a copy). */
+  messages(): Message[]
+  /** The newest kept id that can travel in a URL, for resuming. */
+  lastId(): string | undefined
+  clear(): void
+  /** Writes what changed since the last save; a full storage evicts the oldest messages until it fits. */
+  save(): void
+}
+
+export const messagesKey = (room: string) => 'ws_messages_' + room
+
+// Ids longer than this are remembered by a hash, so a hostile id cannot bloat memory or storage.
+const MAX_KEY_LENGTH = 200
+
+const isMessage = (value: unknown): value is Message =>
+  typeof value === 'object' && value !== null && !Array.isArray(value)
+
+const isMessageArray = (value: unknown): value is Message[] => Array.isArray(value) && value.every(isMessage)
+
+function hash(text: string): string {
+  let h = 0x811c9dc5
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193)
+  return (h >>> 0).toString(36)
+}
+
+/** The dedup key of an id: strings and numbers stay apart ("5" is not 5); null and undefined mean "no id". */
+export function idKey(id: unknown): string | undefined {
+  if (id === undefined || id === null) return undefined
+  let key: string | undefined
+  try {
+    key = typeof id === 'string' ? 's' + id : JSON.stringify(id)
+  } catch {
+    return undefined
+  }
+  if (key === undefined) return undefined
+  return key.length > MAX_KEY_LENGTH ? '#' + key.length + ':' + hash(key) : key
+}
+
+export function createMessageLog(storage: GuardedStorage, options: MessageLogOptions): MessageLog {
+  const { room, maxMessages, dedupKey, dedupWindow, onEvicted } = options
+  const idOf = typeof dedupKey === 'function' ? dedupKey : (message: Message) => message[dedupKey]
+  const keyOf = (message: Message): string | undefined => {
+    try {
+      return idKey(idOf(message))
+    } catch {
+      return undefined
+    }
+  }
+
+  let messages: Message[] = storage.read(messagesKey(room), isMessageArray) || []
+  if (messages.length > maxMessages) messages = messages.slice(-maxMessages)
+  // Insertion-ordered, so the oldest id is the first to forget.
+  const seen = new Map<string, true>()
+  const remember = (key: string) => {
+    seen.delete(key)
+    seen.set(key, true)
+  }
+  for (const message of messages) {
+    const key = keyOf(message)
+    if (key) remember(key)
+  }
+  let dirty = false
+
+  return {
+    add(message) {
+      const key = keyOf(message)
+      if (key !== undefined) {
+        if (seen.has(key)) return 'duplicate'
+        remember(key)
+        // Kept messages' ids are always remembered; the window adds older ones on top.
+        while (seen.size > dedupWindow + maxMessages) seen.delete(seen.keys().next().value as string)
+      }
+      messages.push(message)
+      if (messages.length > maxMessages) messages.splice(0, messages.length - maxMessages)
+      dirty = true
+      return 'stored'
+    },
+    messages: () => messages.slice(),
+    lastId() {
+      for (let i = messages.length - 1; i >= 0; i--) {
+        const id = idOf(messages[i])
+        if (typeof id === 'string' || typeof id === 'number') return String(id)
+      }
+      return undefined
+    },
+    clear() {
+      messages = []
+      seen.clear()
+      dirty = true
+    },
+    save() {
+      if (!dirty) return
+      dirty = false
+      let evicted = 0
+      while (!storage.write(messagesKey(room), messages)) {
+        if (!messages.length) {
+          warnOnce('storage is full even without messages; "' + messagesKey(room) + '" is kept in memory only')
+          break
+        }
+        // Drop the oldest tenth (at least one) and retry: a few rewrites, not one per message.
+        const drop = Math.max(1, Math.ceil(messages.length / 10))
+        messages.splice(0, drop)
+        evicted += drop
+      }
+      if (evicted) {
+        warnOnce('storage is full; the oldest messages of room "' + room + '" were dropped to make room')
+        onEvicted(evicted)
+      }
+    },
+  }
+}
