@@ -24,6 +24,7 @@ export function createPoller(options: PollerOptions): Poller {
   let running = false
   let timer: ReturnType<typeof setTimeout> | undefined
   let inFlight: AbortController | null = null
+  let abortTimer: ReturnType<typeof setTimeout> | undefined
 
   async function poll(mine: number) {
     if (options.isOnline()) {
@@ -32,7 +33,7 @@ export function createPoller(options: PollerOptions): Poller {
       if (resume) url.searchParams.set(resume[0], resume[1])
       const controller = (inFlight = new AbortController())
       // A poll must never hang the feed: it is abandoned when the next one is due.
-      const abort = setTimeout(() => controller.abort(), options.interval)
+      abortTimer = setTimeout(() => controller.abort(), options.interval)
       try {
         const response = await options.fetch(url.toString(), { signal: controller.signal, cache: 'no-store' })
         if (!response.ok) throw new Error('HTTP ' + response.status)
@@ -42,7 +43,7 @@ export function createPoller(options: PollerOptions): Poller {
       } catch (err) {
         if (mine === loop) options.error('fallback poll failed: ' + errorText(err))
       } finally {
-        clearTimeout(abort)
+        clearTimeout(abortTimer)
       }
     }
     if (mine === loop) timer = setTimeout(() => poll(mine), options.interval)
@@ -61,6 +62,7 @@ export function createPoller(options: PollerOptions): Poller {
       running = false
       loop++
       clearTimeout(timer)
+      clearTimeout(abortTimer)
       if (inFlight) inFlight.abort()
       inFlight = null
     },
