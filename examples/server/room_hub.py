@@ -1,0 +1,176 @@
+"""Live WebSocket connections per room, non-blocking fan-out, counters, rate limit."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+from typing import Any, Protocol
+
+
+class SocketLike(Protocol):
+    """The two calls the writer needs (starlette's WebSocket satisfies it)."""
+
+    async def send_text(self, data: str) -> None: ...
+    async def close(self, code: int = 1000, reason: str | None = None) -> None: ...
+
+
+@dataclass
+class Stats:
+    """Counters since start (or the last reset)."""
+
+    ws_connections_total: int = 0
+    ws_frames_sent: int = 0
+    ws_frames_received: int = 0
+    ws_bytes_sent: int = 0  # UTF-8 payload bytes of data frames
+    http_requests: int = 0
+    http_bytes_sent: int = 0  # response body bytes
+    events_created: int = 0
+
+    def reset(self) -> None:
+        for f in fields(self):
+            setattr(self, f.name, 0)
+
+
+class TokenBucket:
+    """Allows `rate` frames/s on average with bursts of up to `rate` frames."""
+
+    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.rate = rate
+        self.capacity = max(rate, 1.0)
+        self.tokens = self.capacity
+        self.clock = clock
+        self.last = clock()
+
+    def take(self) -> bool:
+        now = self.clock()
+        self.tokens = min(self.capacity, self.tokens + (now - self.last) * self.rate)
+        self.last = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+
+@dataclass(frozen=True)
+class _Close:
+    code: int
+    reason: str
+
+
+class Connection:
+    """One socket with its own bounded outbox drained by a single writer task.
+
+    Broadcasting only does `put_nowait`, so a slow or dead peer can never stall
+    the sender or the other sockets: a full outbox or a send that exceeds
+    `send_timeout` gets the connection dropped (the client catches up with ?since=).
+    """
+
+    def __init__(
+        self, ws: SocketLike, room: str, player: str, stats: Stats, queue_size: int, send_timeout: float
+    ) -> None:
+        self.ws = ws
+        self.room = room
+        self.player = player
+        self.stats = stats
+        self.send_timeout = send_timeout
+        self.outbox: asyncio.Queue[tuple[str, int] | _Close] = asyncio.Queue(maxsize=queue_size)
+        self.closing = False
+
+    def push(self, text: str, nbytes: int) -> None:
+        if self.closing:
+            return
+        try:
+            self.outbox.put_nowait((text, nbytes))
+        except asyncio.QueueFull:
+            self.close(1013, "client too slow")  # 1013 = try again later
+
+    def close(self, code: int, reason: str) -> None:
+        """Queue a close frame, discarding anything not yet sent (the client re-syncs)."""
+        if self.closing:
+            return
+        self.closing = True
+        while not self.outbox.empty():
+            self.outbox.get_nowait()
+        self.outbox.put_nowait(_Close(code, reason))
+
+    async def run_writer(self) -> None:
+        """Send queued frames in order; returns after a close or the first failure."""
+        loop = asyncio.get_running_loop()
+        limit = self.send_timeout
+        while True:
+            item = await self.outbox.get()
+            try:
+                # One timer per backlog instead of one per frame (wait_for even costs a
+                # Task per frame on 3.11): it is re-armed only once half of it has
+                # elapsed, so a send that stalls for between limit/2 and limit drops us.
+                async with asyncio.timeout_at(loop.time() + limit) as deadline:
+                    armed = loop.time()
+                    while True:
+                        if (now := loop.time()) - armed > limit / 2:
+                            deadline.reschedule(now + limit)
+                            armed = now
+                        if isinstance(item, _Close):
+                            await self.ws.close(item.code, item.reason)
+                            return
+                        await self.ws.send_text(item[0])
+                        self.stats.ws_frames_sent += 1
+                        self.stats.ws_bytes_sent += item[1]
+                        if self.outbox.empty():
+                            break
+                        item = self.outbox.get_nowait()
+            except Exception:  # timeout, peer gone, socket already closed: drop it
+                self.closing = True
+                return
+
+
+class Hub:
+    """Which connections are in which room."""
+
+    def __init__(self) -> None:
+        # dict used as an insertion-ordered set: players are listed in join order
+        self.rooms: dict[str, dict[Connection, None]] = {}
+
+    def join(self, conn: Connection) -> None:
+        self.rooms.setdefault(conn.room, {})[conn] = None
+
+    def leave(self, conn: Connection) -> None:
+        conns = self.rooms.get(conn.room)
+        if conns is not None:
+            conns.pop(conn, None)
+            if not conns:
+                del self.rooms[conn.room]
+
+    def has_connections(self, room: str) -> bool:
+        return room in self.rooms
+
+    def players(self, room: str) -> list[str]:
+        return list(dict.fromkeys(c.player for c in self.rooms.get(room, {})))
+
+    def broadcast(self, room: str, text: str, nbytes: int) -> None:
+        for conn in list(self.rooms.get(room, {})):
+            conn.push(text, nbytes)
+
+    def open_by_room(self) -> dict[str, int]:
+        return {room: len(conns) for room, conns in self.rooms.items()}
+
+    def close_all(self, code: int, reason: str) -> int:
+        conns = [c for conns in self.rooms.values() for c in conns]
+        for conn in conns:
+            conn.close(code, reason)
+        return len(conns)
+
+    def snapshot(self, stats: Stats) -> dict[str, Any]:
+        by_room = self.open_by_room()
+        return {
+            "ws_connections_total": stats.ws_connections_total,
+            "ws_connections_open": sum(by_room.values()),
+            "ws_open_by_room": by_room,
+            "ws_frames_sent": stats.ws_frames_sent,
+            "ws_frames_received": stats.ws_frames_received,
+            "ws_bytes_sent": stats.ws_bytes_sent,
+            "http_requests": stats.http_requests,
+            "http_bytes_sent": stats.http_bytes_sent,
+            "events_created": stats.events_created,
+        }
