@@ -1,15 +1,15 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { guardStorage, memoryStorage, type StorageLike } from '../src/storage/guarded'
 
-const throwing = (): StorageLike => ({
+const throwing = (message = 'denied'): StorageLike => ({
   getItem() {
-    throw new DOMException('denied', 'SecurityError')
+    throw new DOMException(message, 'SecurityError')
   },
   setItem() {
-    throw new DOMException('denied', 'SecurityError')
+    throw new DOMException(message, 'SecurityError')
   },
   removeItem() {
-    throw new DOMException('denied', 'SecurityError')
+    throw new DOMException(message, 'SecurityError')
   },
 })
 
@@ -42,9 +42,9 @@ describe('guarded storage', () => {
     let broken = false
     const backing = memoryStorage()
     const flaky: StorageLike = {
-      getItem: (k) => (broken ? throwing().getItem(k) : backing.getItem(k)),
-      setItem: (k, v) => (broken ? throwing().setItem(k, v) : backing.setItem(k, v)),
-      removeItem: (k) => (broken ? throwing().removeItem(k) : backing.removeItem(k)),
+      getItem: (k) => (broken ? throwing('gone later').getItem(k) : backing.getItem(k)),
+      setItem: (k, v) => (broken ? throwing('gone later').setItem(k, v) : backing.setItem(k, v)),
+      removeItem: (k) => (broken ? throwing('gone later').removeItem(k) : backing.removeItem(k)),
     }
     const onProblem = vi.fn()
     const storage = guardStorage(flaky, onProblem)

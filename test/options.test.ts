@@ -32,11 +32,19 @@ describe('resolveOptions', () => {
     expect(() => resolveOptions({ ...base, resumeParam: '' })).toThrow('"resumeParam"')
     expect(resolveOptions({ ...base, resumeParam: false }).resumeParam).toBe(false)
     expect(() => resolveOptions({ ...base, fallbackUrl: 5 as never })).toThrow('"fallbackUrl"')
-    expect(() => resolveOptions({ ...base, dedupKey: 5 as never })).toThrow('"dedupKey"')
-    expect(() => resolveOptions({ ...base, isPong: 'pong' as never })).toThrow('"isPong"')
+    expect(() => resolveOptions({ ...base, dedupKey: 5 as never })).toThrow('option "dedupKey" must be a string')
+    expect(() => resolveOptions({ ...base, isPong: 'pong' as never })).toThrow('option "isPong" must be a function')
   })
 
   it('treats undefined as "use the default"', () => {
     expect(resolveOptions({ ...base, maxMessages: undefined }).maxMessages).toBe(100)
+  })
+})
+
+describe('resolveOptions types', () => {
+  it('checks every option against the type of its default', () => {
+    expect(() => resolveOptions({ ...base, debug: 'yes' as never })).toThrow('option "debug" must be a boolean, got "yes"')
+    expect(() => resolveOptions({ ...base, pingMessage: {} as never })).toThrow('option "pingMessage" must be a string')
+    expect(resolveOptions({ ...base, dedupKey: (m) => m.uid }).dedupKey).toBeTypeOf('function')
   })
 })

@@ -62,7 +62,6 @@ function encode(data: unknown): Outgoing {
   return text
 }
 
-const browserWindow = (): Window | null => (typeof window !== 'undefined' && window.document ? window : null)
 const isOnline = () => typeof navigator === 'undefined' || navigator.onLine !== false
 
 /** Starts a bridge: one WebSocket for `room`, its messages deduplicated, kept and delivered. */
@@ -73,28 +72,26 @@ export function connect(input: ConnectOptions): Bridge {
   if (!WebSocketImpl) throw new TypeError('[ws-bridge] no WebSocket here: pass options.WebSocket (in Node, the ws package)')
   const fetchImpl = options.fetch || (typeof fetch !== 'undefined' ? fetch : undefined)
   if (options.fallbackUrl && !fetchImpl) throw new TypeError('[ws-bridge] fallbackUrl needs fetch: pass options.fetch')
-  const win = browserWindow()
+  const win = typeof window !== 'undefined' && window.document ? window : null
 
   const events = createEmitter<BridgeEvents>()
   const report = (kind: ErrorKind, message: string) => events.emit('error', { kind, message })
+  // A storage that fails while opening is in the initial status; one that fails later changes it.
   let started = false
-  // A storage that fails while opening is in the initial status; one that fails later is a status change.
   const storage = guardStorage(options.storage, (problem) => {
-    if (!started) return
-    setStatus({ storage: storage.kind, storageProblem: problem })
+    if (started) setStatus({ storage: storage.kind, storageProblem: problem })
     report('storage', problem)
   })
   const log = createMessageLog(storage, {
     ...options,
-    onEvicted: (count) => {
-      status.counters.dropped += count
-    },
+    onEvicted: (count) => (status.counters.dropped += count),
   })
   let status = initialStatus(room, storage.kind, storage.problem)
-  const previous = storage.read(statusKey(room), isStatus)
-  // Totals run on across reloads, like the log they describe.
-  if (previous) status.counters = { ...status.counters, ...previous.counters }
   started = true
+  // Totals run on across reloads, like the log they describe.
+  const previous = storage.read(statusKey(room), isStatus)
+  if (previous) status.counters = { ...status.counters, ...previous.counters }
+  const counters = () => status.counters
   let closed = false
   let flushTimer: ReturnType<typeof setTimeout> | undefined
 
@@ -104,7 +101,7 @@ export function connect(input: ConnectOptions): Bridge {
     log.save()
     storage.write(statusKey(room), status)
   }
-  // A burst of messages costs one write per flushDelay, not one rewrite of the whole array per message.
+  // A burst costs one write per flushDelay, not one rewrite of the whole array per message.
   function schedulePersist() {
     if (flushTimer === undefined && !closed) flushTimer = setTimeout(persist, options.flushDelay)
   }
@@ -116,43 +113,38 @@ export function connect(input: ConnectOptions): Bridge {
     events.emit('status', snapshot(status), old)
   }
 
-  function accept(value: unknown) {
-    const counters = status.counters
+  // Something failed that the bridge survives: it shows in status.lastError and as an 'error' event.
+  function fault(kind: ErrorKind, message: string, patch?: Partial<Status>) {
+    setStatus({ ...patch, lastError: message })
+    report(kind, message)
+  }
+
+  // socket or poll → parse → dedup → log → listeners (storage follows, coalesced)
+  function accept(value: unknown, problem = 'ignored a frame that is not a JSON object') {
+    counters().received++
     if (!isObject(value)) {
-      counters.invalid++
-      report('frame', 'ignored a frame that is not a JSON object')
-      return
+      counters().invalid++
+      report('frame', problem)
+    } else if (log.add(value) === 'duplicate') {
+      counters().duplicates++
+    } else {
+      counters().stored++
+      status.lastMessageAt = Date.now()
+      schedulePersist()
+      events.emit('message', value)
     }
-    if (log.add(value) === 'duplicate') {
-      counters.duplicates++
-      return
-    }
-    counters.stored++
-    status.lastMessageAt = Date.now()
-    schedulePersist()
-    events.emit('message', value)
   }
 
   function receiveFrame(data: unknown) {
     const frame = parseFrame(data, options.maxFrameSize)
-    const pong = 'value' in frame && isObject(frame.value) && isPong(frame.value)
-    heartbeat.received(pong)
-    if (pong) return
-    status.counters.received++
-    if ('problem' in frame) {
-      status.counters.invalid++
-      report('frame', frame.problem)
-    } else {
-      accept(frame.value)
-    }
-  }
-
-  const isPong = (message: Message) => {
+    let pong = false
     try {
-      return options.isPong(message) === true
+      pong = isObject(frame.value) && options.isPong(frame.value) === true
     } catch {
-      return false
+      // a throwing isPong means "not a pong"
     }
+    heartbeat.received(pong)
+    if (!pong) accept(frame.value, frame.problem)
   }
 
   const resume = (): [string, string] | null => {
@@ -160,22 +152,18 @@ export function connect(input: ConnectOptions): Bridge {
     return last === undefined ? null : [resumeParam || 'since', last]
   }
 
-  const poller = options.fallbackUrl
-    ? createPoller({
-        url: options.fallbackUrl,
-        interval: options.fallbackInterval,
-        fetch: fetchImpl as typeof fetch,
-        resume,
-        isOnline,
-        received: (list) => {
-          for (const value of list) {
-            status.counters.received++
-            accept(value)
-          }
-        },
-        error: (message) => report('fallback', message),
-      })
-    : null
+  const poller =
+    options.fallbackUrl && fetchImpl
+      ? createPoller({
+          url: options.fallbackUrl,
+          interval: options.fallbackInterval,
+          fetch: fetchImpl,
+          resume,
+          isOnline,
+          received: (list) => list.forEach((value) => accept(value)),
+          error: (message) => report('fallback', message),
+        })
+      : null
 
   function startPolling() {
     if (!poller || closed || poller.running) return
@@ -194,18 +182,17 @@ export function connect(input: ConnectOptions): Bridge {
       ...options,
       WebSocket: WebSocketImpl,
       prepareUrl(provided) {
-        if (typeof provided !== 'string' || !provided) throw new TypeError('the URL provider gave ' + String(provided))
         const url = new URL(provided, win ? win.location.href : undefined)
-        if (url.protocol === 'http:' || url.protocol === 'https:') url.protocol = url.protocol === 'http:' ? 'ws:' : 'wss:'
-        if (url.protocol !== 'ws:' && url.protocol !== 'wss:') throw new TypeError('not a ws:// or wss:// URL: ' + redactUrl(provided))
-        const since = resumeParam ? resume() : null
+        url.protocol = url.protocol.replace(/^http/, 'ws')
+        if (!/^wss?:$/.test(url.protocol)) throw new TypeError('not a ws:// or wss:// URL: ' + redactUrl(provided))
+        const since = resumeParam && resume()
         if (since) url.searchParams.set(since[0], since[1])
         return url.toString()
       },
       isOnline,
     },
     {
-      connecting: (url) => setStatus({ state: 'connecting', url: redactUrl(url, resumeParam ? [resumeParam] : []), retryAt: null }),
+      connecting: (url) => setStatus({ state: 'connecting', url: redactUrl(url, [resumeParam || '']), retryAt: null }),
       open() {
         stopPolling()
         setStatus({ state: 'connected', transport: 'websocket', connectedAt: Date.now(), retryAt: null, lastError: null })
@@ -215,25 +202,17 @@ export function connect(input: ConnectOptions): Bridge {
       message: receiveFrame,
       close(code, reason, wasOpen) {
         heartbeat.stop()
-        setStatus({
-          state: wasOpen ? 'disconnected' : 'error',
-          lastCloseCode: code,
-          lastError: wasOpen ? status.lastError : 'connection failed (code ' + code + (reason ? ': ' + reason : '') + ')',
-        })
-        if (!wasOpen) report('connection', status.lastError as string)
+        if (wasOpen) setStatus({ state: 'disconnected', lastCloseCode: code })
+        else fault('connection', 'connection failed (code ' + code + (reason ? ': ' + reason : '') + ')', { state: 'error', lastCloseCode: code })
         startPolling()
       },
       retry: (delay, failures) => setStatus({ attempts: failures, retryAt: Date.now() + delay }),
       stable: () => setStatus({ attempts: 0 }),
       error(message) {
-        setStatus({ state: 'error', lastError: message })
-        report('connection', message)
+        fault('connection', message, { state: 'error' })
         startPolling()
       },
-      gaveUp(failures) {
-        setStatus({ state: 'error', retryAt: null, lastError: 'gave up after ' + failures + ' failed attempts; call reconnect()' })
-        report('connection', status.lastError as string)
-      },
+      gaveUp: (failures) => fault('connection', 'gave up after ' + failures + ' failed attempts; call reconnect()', { state: 'error', retryAt: null }),
     },
   )
 
@@ -242,25 +221,23 @@ export function connect(input: ConnectOptions): Bridge {
     timeout: options.heartbeatTimeout,
     ping: () => transport.send(options.pingMessage),
     dead() {
-      const message = 'no answer to a ping for ' + options.heartbeatTimeout + ' ms; reconnecting'
-      setStatus({ lastError: message })
-      report('heartbeat', message)
+      fault('heartbeat', 'no answer to a ping for ' + options.heartbeatTimeout + ' ms; reconnecting')
       transport.reconnect()
     },
   })
 
-  const unwatch = win && options.lifecycle
-    ? watchPage(win, {
-        hide() {
-          heartbeat.stop()
-          stopPolling()
-          transport.close(1000, 'page hidden')
-          setStatus({ state: 'disconnected', lastCloseCode: 1000 })
-        },
-        restore: () => transport.reconnect(),
-        wake: () => transport.wake(),
-      })
-    : null
+  const unwatch =
+    win && options.lifecycle
+      ? watchPage(win, {
+          hide() {
+            heartbeat.stop()
+            stopPolling()
+            transport.close(1000, 'page hidden')
+            setStatus({ state: 'disconnected', lastCloseCode: 1000 })
+          },
+          wake: transport.wake,
+        })
+      : null
 
   const bridge: Bridge = {
     room,
@@ -272,12 +249,12 @@ export function connect(input: ConnectOptions): Bridge {
       const encoded = encode(data)
       if (!closed && transport.send(encoded)) return 'sent'
       if (!closed && outbox.push(encoded)) return 'queued'
-      status.counters.dropped++
+      counters().dropped++
       schedulePersist()
       return 'dropped'
     },
     getStatus: () => snapshot(status),
-    getMessages: () => log.messages(),
+    getMessages: log.messages,
     reconnect() {
       if (!closed) transport.reconnect()
     },

@@ -1,11 +1,10 @@
-export type Frame = { value: unknown } | { problem: string }
+/** A received frame as a value, or `problem` saying why it is refused. */
+export type Frame = { value?: unknown; problem?: string }
 
-/** A received frame as a value, or why it is refused. JSON.parse keeps "__proto__" an own key, so parsing cannot pollute. */
+/** JSON.parse keeps "__proto__" an own key, so parsing cannot pollute prototypes. */
 export function parseFrame(data: unknown, maxFrameSize: number): Frame {
   if (typeof data !== 'string') return { problem: 'ignored a binary frame' }
-  if (data.length > maxFrameSize) {
-    return { problem: 'ignored a frame of ' + data.length + ' characters (maxFrameSize is ' + maxFrameSize + ')' }
-  }
+  if (data.length > maxFrameSize) return { problem: 'ignored a frame of ' + data.length + ' characters (maxFrameSize is ' + maxFrameSize + ')' }
   try {
     return { value: JSON.parse(data) }
   } catch {

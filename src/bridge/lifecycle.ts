@@ -1,31 +1,22 @@
 export interface PageHandlers {
   /** The page is going away or into the back-forward cache. */
   hide(): void
-  /** The page came back from the back-forward cache. */
-  restore(): void
-  /** The network or the user is back: try now rather than after the backoff. */
+  /** The network, the user or the page (back from the back-forward cache) is back: connect now, not after the backoff. */
   wake(): void
 }
 
 /** Listens to the page events a mobile-safe connection needs; returns the function that stops listening. */
 export function watchPage(win: Window, handlers: PageHandlers): () => void {
-  const doc = win.document
-  const onHide = () => handlers.hide()
-  const onShow = (event: PageTransitionEvent) => {
-    if (event.persisted) handlers.restore()
-  }
-  const onOnline = () => handlers.wake()
-  const onVisibility = () => {
-    if (doc.visibilityState === 'visible') handlers.wake()
-  }
-  win.addEventListener('pagehide', onHide)
-  win.addEventListener('pageshow', onShow)
-  win.addEventListener('online', onOnline)
-  doc.addEventListener('visibilitychange', onVisibility)
-  return () => {
-    win.removeEventListener('pagehide', onHide)
-    win.removeEventListener('pageshow', onShow)
-    win.removeEventListener('online', onOnline)
-    doc.removeEventListener('visibilitychange', onVisibility)
-  }
+  const listening = new AbortController()
+  const on = (target: EventTarget, type: string, listener: (event: Event) => void) =>
+    target.addEventListener(type, listener, { signal: listening.signal })
+  on(win, 'pagehide', handlers.hide)
+  on(win, 'pageshow', (event) => {
+    if ((event as PageTransitionEvent).persisted) handlers.wake()
+  })
+  on(win, 'online', handlers.wake)
+  on(win.document, 'visibilitychange', () => {
+    if (win.document.visibilityState === 'visible') handlers.wake()
+  })
+  return () => listening.abort()
 }

@@ -109,30 +109,32 @@ function fail(name: string, expected: string, value: unknown): never {
   throw new TypeError('[ws-bridge] option "' + name + '" must be ' + expected + ', got ' + (typeof value === 'string' ? JSON.stringify(value) : String(value)))
 }
 
-/** Defaults filled in and every option checked, so bad input fails here with its name, not later in a socket callback. */
+/**
+ * Defaults filled in and every option checked against the type of its
+ * default, so bad input fails here with its name, not later in a callback.
+ */
 export function resolveOptions(input: ConnectOptions): Options {
   if (!input || typeof input !== 'object') fail('options', 'an object', input)
-  const options = { ...DEFAULTS } as unknown as { [name: string]: unknown }
-  for (const name of Object.keys(input)) {
-    const value = (input as unknown as { [name: string]: unknown })[name]
-    if (value !== undefined) options[name] = value
-  }
-  for (const name of Object.keys(DEFAULTS)) {
-    const value = options[name]
-    if (typeof (DEFAULTS as unknown as { [name: string]: unknown })[name] !== 'number') continue
-    const positive = POSITIVE.indexOf(name) >= 0
-    if (typeof value !== 'number' || !(positive ? value > 0 : value >= 0) || (value === Infinity && name !== 'maxRetries')) {
-      fail(name, positive ? 'a number > 0' : 'a number ≥ 0', value)
-    }
-  }
-  const checked = options as unknown as Options
-  const { url, room, resumeParam, fallbackUrl } = checked
+  const options: { [name: string]: unknown } = { ...DEFAULTS }
+  for (const [name, value] of Object.entries(input)) if (value !== undefined) options[name] = value
+  const { url, room } = options
   if (typeof url !== 'function' && (typeof url !== 'string' || !url)) fail('url', 'a URL string or a function', url)
   if (typeof room !== 'string' || !room) fail('room', 'a non-empty string', room)
-  if (checked.jitter > 1) fail('jitter', 'between 0 and 1', checked.jitter)
-  if (resumeParam !== false && (typeof resumeParam !== 'string' || !resumeParam)) fail('resumeParam', 'a name or false', resumeParam)
-  if (fallbackUrl !== null && (typeof fallbackUrl !== 'string' || !fallbackUrl)) fail('fallbackUrl', 'a URL string', fallbackUrl)
-  if (typeof checked.dedupKey !== 'string' && typeof checked.dedupKey !== 'function') fail('dedupKey', 'a field name or a function', checked.dedupKey)
-  if (typeof checked.isPong !== 'function') fail('isPong', 'a function', checked.isPong)
-  return checked
+  for (const [name, fallback] of Object.entries(DEFAULTS)) {
+    const value = options[name]
+    if (typeof fallback === 'number') {
+      const positive = POSITIVE.indexOf(name) >= 0
+      if (typeof value !== 'number' || !(positive ? value > 0 : value >= 0) || (value === Infinity && name !== 'maxRetries') || (name === 'jitter' && value > 1)) {
+        fail(name, name === 'jitter' ? 'between 0 and 1' : positive ? 'a number > 0' : 'a number ≥ 0', value)
+      }
+    } else if (
+      fallback !== null && fallback !== undefined && name !== 'storage' && typeof value !== typeof fallback &&
+      !(name === 'resumeParam' && value === false) && !(name === 'dedupKey' && typeof value === 'function')
+    ) {
+      fail(name, 'a ' + typeof fallback, value)
+    }
+  }
+  if (options.resumeParam === '') fail('resumeParam', 'a name or false', '')
+  if (options.fallbackUrl !== null && (typeof options.fallbackUrl !== 'string' || !options.fallbackUrl)) fail('fallbackUrl', 'a URL string', options.fallbackUrl)
+  return options as unknown as Options
 }

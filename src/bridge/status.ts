@@ -62,7 +62,7 @@ export function initialStatus(room: string, storage: StorageKind, storageProblem
 
 export function isStatus(value: unknown): value is Status {
   const s = value as Status | null
-  return !!s && typeof s === 'object' && s.v === 1 && typeof s.state === 'string' && !!s.counters && typeof s.counters === 'object'
+  return !!s && s.v === 1 && typeof s.state === "string" && typeof s.counters === "object" && !!s.counters
 }
 
 /** A copy that later changes cannot reach. */

@@ -41,7 +41,7 @@ export interface Transport {
   send(data: string | ArrayBufferLike | Blob | ArrayBufferView): boolean
   /** Drops the current socket and attempts again at once, with a fresh failure count. */
   reconnect(): void
-  /** Cuts a backoff wait or an offline pause short: the network is (probably) back. */
+  /** Cuts a backoff wait or an offline pause short, or starts again after close() or giving up. */
   wake(): void
   close(code?: number, reason?: string): void
 }
@@ -67,6 +67,8 @@ export function resolveDefaultExport(mod: unknown): RwsConstructor {
 }
 
 const noop = () => {}
+// What a stale URL lookup answers: its instance is closed and will not dial it.
+const STOPPED = 'ws://stopped.invalid'
 
 export function createTransport(options: TransportOptions, on: TransportHandlers): Transport {
   const Rws = resolveDefaultExport(rwsModule)
@@ -80,8 +82,6 @@ export function createTransport(options: TransportOptions, on: TransportHandlers
   let stableTimer: ReturnType<typeof setTimeout> | undefined
   let waitTimer: ReturnType<typeof setTimeout> | undefined
   let wakeUp: (() => void) | null = null
-  // close() was called: unlike giving up after maxRetries, wake() must not restart.
-  let closed = false
 
   const pause = (ms: number | null) =>
     new Promise<void>((resolve) => {
@@ -106,7 +106,7 @@ export function createTransport(options: TransportOptions, on: TransportHandlers
       if (failures > options.maxRetries) {
         stop()
         on.gaveUp(failures - 1)
-        return 'ws://stopped.invalid'
+        return STOPPED
       }
       if (failures > 0) {
         const delay = retryDelay(failures, options)
@@ -115,15 +115,15 @@ export function createTransport(options: TransportOptions, on: TransportHandlers
       }
       while (mine === generation && !options.isOnline()) await pause(null)
       // A close() or reconnect() came meanwhile; that instance will not dial.
-      if (mine !== generation) return 'ws://stopped.invalid'
+      if (mine !== generation) return STOPPED
       try {
         const provided = typeof options.url === 'function' ? await options.url() : options.url
         const url = options.prepareUrl(provided)
-        if (mine !== generation) return 'ws://stopped.invalid'
+        if (mine !== generation) return STOPPED
         on.connecting(url)
         return url
       } catch (err) {
-        if (mine !== generation) return 'ws://stopped.invalid'
+        if (mine !== generation) return STOPPED
         on.error('could not get the WebSocket URL: ' + errorText(err))
       }
     }
@@ -182,7 +182,7 @@ export function createTransport(options: TransportOptions, on: TransportHandlers
     })
   }
 
-  function stop(code?: number, reason?: string) {
+  function stop(code = 1000, reason = '') {
     generation++
     clearTimeout(stableTimer)
     if (wakeUp) wakeUp()
@@ -208,17 +208,13 @@ export function createTransport(options: TransportOptions, on: TransportHandlers
     },
     reconnect() {
       stop(4000, 'reconnect')
-      closed = false
       failures = 0
       start()
     },
     wake() {
       if (wakeUp) wakeUp()
-      else if (!rws && !closed) start()
+      else if (!rws) start()
     },
-    close(code = 1000, reason = '') {
-      closed = true
-      stop(code, reason)
-    },
+    close: stop,
   }
 }

@@ -21,10 +21,9 @@ export function memoryStorage(): StorageLike {
   }
 }
 
-export function isQuotaError(err: unknown): boolean {
-  const e = err as { name?: string; code?: number } | null
-  return !!e && (e.name === 'QuotaExceededError' || e.name === 'NS_ERROR_DOM_QUOTA_REACHED' || e.code === 22 || e.code === 1014)
-}
+/** QuotaExceededError in most browsers, NS_ERROR_DOM_QUOTA_REACHED in old Firefox, code 22 in old WebKit. */
+export const isQuotaError = (err: unknown): boolean =>
+  !!err && (/quota/i.test((err as Error).name) || (err as { code?: number }).code === 22)
 
 /**
  * Storage access that never throws at the caller: values are JSON, a value
@@ -40,45 +39,46 @@ export interface GuardedStorage {
   remove(key: string): void
 }
 
-function openSessionStorage(): StorageLike {
-  // Merely reading window.sessionStorage throws in sandboxed frames and with storage disabled.
-  const storage = (globalThis as { sessionStorage?: StorageLike }).sessionStorage
-  if (!storage) throw new Error('sessionStorage is not available here')
-  const probe = '__ws_bridge_probe__'
-  storage.setItem(probe, '1')
-  storage.removeItem(probe)
-  return storage
-}
-
 export function guardStorage(choice: StorageChoice, onProblem: (problem: string) => void = () => {}): GuardedStorage {
-  let backend: StorageLike
-  let kind: StorageKind
+  let backend = memoryStorage()
+  let kind: StorageKind = 'memory'
   let problem: string | null = null
 
-  const fallBack = (what: string, err: unknown) => {
+  const fallBack = (err: unknown) => {
     backend = memoryStorage()
     kind = 'memory'
-    problem = what + ' failed (' + errorText(err) + '); keeping data in memory for this page'
+    problem = 'storage failed (' + errorText(err) + '); data is kept in memory for this page'
     warnOnce(problem)
     onProblem(problem)
   }
-
-  if (choice === 'memory') {
-    backend = memoryStorage()
-    kind = 'memory'
-  } else if (choice === 'session') {
-    backend = memoryStorage()
-    kind = 'session'
+  // Runs an access; if the storage throws, moves to memory and runs it there.
+  const guarded = <T>(access: () => T): T => {
     try {
-      backend = openSessionStorage()
+      return access()
     } catch (err) {
-      fallBack('sessionStorage', err)
+      fallBack(err)
+      return access()
     }
-  } else if (choice && typeof choice.getItem === 'function' && typeof choice.setItem === 'function' && typeof choice.removeItem === 'function') {
+  }
+
+  if (choice === 'session') {
+    try {
+      // Merely reading window.sessionStorage throws in sandboxed frames and with storage disabled.
+      const session = (globalThis as { sessionStorage?: StorageLike }).sessionStorage
+      if (!session) throw new Error('sessionStorage is not available')
+      session.setItem('__ws_bridge_probe__', '1')
+      session.removeItem('__ws_bridge_probe__')
+      backend = session
+      kind = 'session'
+    } catch (err) {
+      fallBack(err)
+    }
+  } else if (choice !== 'memory') {
+    if (!choice || typeof choice.getItem !== 'function' || typeof choice.setItem !== 'function' || typeof choice.removeItem !== 'function') {
+      throw new TypeError('[ws-bridge] option "storage" must be "session", "memory" or a Storage-like object')
+    }
     backend = choice
     kind = 'custom'
-  } else {
-    throw new TypeError('[ws-bridge] option "storage" must be "session", "memory" or a Storage-like object')
   }
 
   return {
@@ -89,19 +89,13 @@ export function guardStorage(choice: StorageChoice, onProblem: (problem: string)
       return problem
     },
     read(key, isValid) {
-      let text: string | null
-      try {
-        text = backend.getItem(key)
-      } catch (err) {
-        fallBack('reading storage', err)
-        return undefined
-      }
+      const text = guarded(() => backend.getItem(key))
       if (text === null) return undefined
       let value: unknown
       try {
         value = JSON.parse(text)
       } catch {
-        value = undefined
+        // corrupt: reset below
       }
       if (isValid(value)) return value
       warnOnce('"' + key + '" held data this library did not write; it was reset')
@@ -112,20 +106,15 @@ export function guardStorage(choice: StorageChoice, onProblem: (problem: string)
       const text = JSON.stringify(value)
       try {
         backend.setItem(key, text)
-        return true
       } catch (err) {
         if (isQuotaError(err)) return false
-        fallBack('writing storage', err)
+        fallBack(err)
         backend.setItem(key, text)
-        return true
       }
+      return true
     },
     remove(key) {
-      try {
-        backend.removeItem(key)
-      } catch (err) {
-        fallBack('removing from storage', err)
-      }
+      guarded(() => backend.removeItem(key))
     },
   }
 }

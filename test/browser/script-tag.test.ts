@@ -223,6 +223,15 @@ describe.skipIf(!haveChromium)('script tag in headless Chromium', { timeout: TIM
     expect(states[states.length - 1]).toBe('connected')
   })
 
+  // KNOWN SRC BUG: this test fails until src/ is fixed; do not weaken it.
+  // src/bridge/fallback.ts:38 calls `options.fetch(url, …)` as a method of the
+  // PollerOptions object, so the browser's native fetch runs with `this` set to
+  // that object and every poll rejects with "TypeError: Failed to execute
+  // 'fetch' on 'Window': Illegal invocation" (reported as a 'fallback' error;
+  // no request ever leaves the page). Node's fetch does not check `this`, so the
+  // Node tests miss it. Fix: call it unbound (`const get = options.fetch; await
+  // get(…)`), or pass `fetch: (input, init) => fetchImpl(input, init)` at
+  // src/bridge/bridge.ts:167. With that one-line fix this test passes.
   it('falls back to polling ?since=<last id> while the socket is down, then back to the socket, and the polls stop', async () => {
     const interval = 200
     const server = await startServer()
@@ -252,7 +261,7 @@ describe.skipIf(!haveChromium)('script tag in headless Chromium', { timeout: TIM
     await serverUntil(server, () => server.polls.some(since('e3')), 'a poll with since=e3')
     expect(ids(await storedMessages(page, room))).toEqual(range(1, 3))
     expect((await storedStatus(page, room))!.transport).toBe('polling')
-    expect(server.upgrades.length).toBeGreaterThan(1) // it kept trying the socket meanwhile
+    await serverUntil(server, () => server.upgrades.length > 1, 'the page to keep retrying the socket meanwhile')
 
     // The socket is back.
     server.options.refuseUpgrades = false
@@ -371,6 +380,9 @@ describe.skipIf(!haveChromium)('script tag in headless Chromium', { timeout: TIM
     expect(quiet.sockets).toEqual([])
   })
 
+  // Only the library's own output is checked: when a handshake FAILS, Chromium
+  // itself logs "WebSocket connection to 'ws://…?token=s3cret' failed: …" to the
+  // console, which no script can prevent, so this test keeps every attempt successful.
   it('never shows a token from the URL query in sessionStorage, getStatus() or the console', async () => {
     const server = await startServer()
     const room = 'secret'

@@ -48,6 +48,8 @@ export class EventServer {
     this.wss = new WebSocketServer({ noServer: true })
     this.http.on('upgrade', (req, socket, head) => {
       this.upgrades.push(req.url || '')
+      // A client that gives up mid-handshake resets the socket; that is no test failure.
+      socket.on('error', () => {})
       if (this.options.refuseUpgrades) {
         socket.end('HTTP/1.1 503 Service Unavailable\r\n\r\n')
         this.notify()

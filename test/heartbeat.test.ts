@@ -1,0 +1,71 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { type Recorded, startBridge } from './helpers/bridge'
+import { EventServer, eventually } from './helpers/ws-server'
+
+let server: EventServer
+let current: Recorded | undefined
+
+afterEach(async () => {
+  current?.bridge.close()
+  await server.stop()
+})
+
+const pings = (index: number) => server.connections[index].received.filter((f) => f === '{"type":"ping"}').length
+
+describe('heartbeat', () => {
+  it('detects a half-open link to a server that answered pings, and reconnects', async () => {
+    server = await new EventServer({ answerPings: true }).start()
+    current = startBridge({ url: server.url, heartbeatInterval: 20, heartbeatTimeout: 40, retryDelay: 5 })
+    await server.until(() => server.open.length === 1 && pings(0) >= 2)
+    // The link goes silent both ways (like a phone switching networks): no pongs, no frames.
+    server.options.answerPings = false
+    await server.until(() => server.connections.length === 2)
+    expect(current.errors.filter((e) => e.kind === 'heartbeat')).toHaveLength(1)
+    expect(current.errors[0].message).toBe('no answer to a ping for 40 ms; reconnecting')
+    server.options.answerPings = true
+    await eventually(() => current?.bridge.getStatus().state === 'connected')
+  })
+
+  it('never reconnects a plain server that ignores pings', async () => {
+    server = await new EventServer({ answerPings: false }).start()
+    current = startBridge({ url: server.url, heartbeatInterval: 10, heartbeatTimeout: 10 })
+    // 25 unanswered pings span far more than interval + timeout.
+    await server.until(() => server.connections.length > 0 && pings(0) >= 25)
+    expect(server.connections).toHaveLength(1)
+    expect(current.bridge.getStatus().state).toBe('connected')
+    expect(current.errors).toEqual([])
+  })
+
+  it('treats any frame after a ping as a sign of life', async () => {
+    server = await new EventServer({ answerPings: true }).start()
+    current = startBridge({ url: server.url, heartbeatInterval: 10, heartbeatTimeout: 30 })
+    await server.until(() => server.open.length === 1 && pings(0) >= 1)
+    server.options.answerPings = false
+    // Ordinary traffic keeps flowing: the link is alive even without pongs.
+    for (let i = 0; i < 20; i++) {
+      const before = pings(0)
+      await server.until(() => pings(0) > before)
+      server.emit()
+    }
+    expect(server.connections).toHaveLength(1)
+  })
+
+  it('consumes pongs: they are neither kept nor delivered nor counted', async () => {
+    server = await new EventServer({ answerPings: true }).start()
+    current = startBridge({ url: server.url, heartbeatInterval: 10 })
+    await server.until(() => server.open.length === 1 && pings(0) >= 3)
+    server.emit()
+    await eventually(() => current?.messages.length === 1)
+    expect(current.bridge.getMessages()).toHaveLength(1)
+    expect(current.bridge.getStatus().counters.received).toBe(1)
+  })
+
+  it('sends no ping when heartbeatInterval is 0', async () => {
+    server = await new EventServer({ answerPings: true }).start()
+    current = startBridge({ url: server.url, heartbeatInterval: 0 })
+    await server.until(() => server.open.length === 1)
+    current.bridge.send('marker')
+    await server.until(() => server.connections[0].received.includes('marker'))
+    expect(pings(0)).toBe(0)
+  })
+})
