@@ -2,6 +2,16 @@ import { describe, expect, it } from 'vitest'
 import { attributeMessage, optionsFromDataset } from '../src/attributes'
 import { resolveOptions } from '../src/bridge/options'
 
+/** What the script tag does: attributes → options → checked, errors naming the attribute. */
+function fromAttributes(dataset: DOMStringMap): string {
+  try {
+    resolveOptions(optionsFromDataset(dataset))
+    return 'ok'
+  } catch (err) {
+    return attributeMessage(err)
+  }
+}
+
 describe('optionsFromDataset', () => {
   it('converts data-* attributes by the type of their default', () => {
     const options = optionsFromDataset({
@@ -24,31 +34,29 @@ describe('optionsFromDataset', () => {
     })
   })
 
+  it('accepts a valid set of attributes', () => {
+    expect(fromAttributes({ url: 'ws://h', room: 'r', maxMessages: '50', lifecycle: 'true' })).toBe('ok')
+  })
+
   it('names the attribute whose value is not a number', () => {
-    expect(() => optionsFromDataset({ url: 'ws://h', room: 'r', maxMessages: 'lots' })).toThrow(
-      'attribute data-max-messages must be a number, got "lots"',
+    expect(fromAttributes({ url: 'ws://h', room: 'r', maxMessages: 'lots' })).toBe(
+      '[ws-bridge] attribute data-max-messages must be a number > 0, got "lots"',
     )
   })
 
+  it('names the attribute whose value is out of range', () => {
+    expect(fromAttributes({ url: 'ws://h', room: 'r', fallbackInterval: '0' })).toContain('attribute data-fallback-interval must be a number > 0, got 0')
+  })
+
   it('names the attribute whose value is not a boolean', () => {
-    expect(() => optionsFromDataset({ url: 'ws://h', room: 'r', debug: 'nope' })).toThrow('attribute data-debug must be "true" or "false"')
+    expect(fromAttributes({ url: 'ws://h', room: 'r', debug: 'nope' })).toBe('[ws-bridge] attribute data-debug must be a boolean, got "nope"')
   })
 
   it('names an attribute that is no option', () => {
-    expect(() => optionsFromDataset({ url: 'ws://h', room: 'r', colour: 'red' })).toThrow('attribute data-colour is not an option')
+    expect(fromAttributes({ url: 'ws://h', room: 'r', colour: 'red' })).toBe('[ws-bridge] attribute data-colour does not exist')
   })
 
-  it('requires data-room with data-url', () => {
-    expect(() => optionsFromDataset({ url: 'ws://h' })).toThrow('data-room is required')
-  })
-
-  it('turns an option error into one naming the attribute', () => {
-    let message = ''
-    try {
-      resolveOptions(optionsFromDataset({ url: 'ws://h', room: 'r', fallbackInterval: '0' }))
-    } catch (err) {
-      message = attributeMessage(err)
-    }
-    expect(message).toContain('attribute data-fallback-interval must be a number > 0')
+  it('names data-room when it is missing', () => {
+    expect(fromAttributes({ url: 'ws://h' })).toContain('attribute data-room must be a non-empty string')
   })
 })

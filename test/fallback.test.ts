@@ -81,4 +81,18 @@ describe('fallback polling', () => {
     expect(recorded.bridge.getStatus().transport).toBe('websocket')
     expect(server.polls).toEqual([])
   })
+
+  it('calls fetch unbound, as the browser’s fetch requires', async () => {
+    useFakeClock()
+    server = await new EventServer({ refuseUpgrades: true }).start()
+    server.emit()
+    // Like window.fetch: "Illegal invocation" when called as a method of another object.
+    function strictFetch(this: unknown, input: string) {
+      if (this !== undefined && this !== globalThis) throw new TypeError('Illegal invocation')
+      return fetch(input)
+    }
+    const recorded = (current = startBridge({ url: server.url, fallbackUrl: server.httpUrl + '/events', fetch: strictFetch as typeof fetch }))
+    await settle(() => recorded.messages.length === 1, 'polled message')
+    expect(recorded.errors.filter((e) => e.kind === 'fallback')).toEqual([])
+  })
 })

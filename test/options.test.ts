@@ -48,3 +48,9 @@ describe('resolveOptions types', () => {
     expect(resolveOptions({ ...base, dedupKey: (m) => m.uid }).dedupKey).toBeTypeOf('function')
   })
 })
+
+describe('resolveOptions names', () => {
+  it('refuses an option that does not exist, catching typos', () => {
+    expect(() => resolveOptions({ ...base, maxMessage: 5 } as never)).toThrow('option "maxMessage" does not exist')
+  })
+})

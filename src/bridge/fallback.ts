@@ -35,7 +35,9 @@ export function createPoller(options: PollerOptions): Poller {
       // A poll must never hang the feed: it is abandoned when the next one is due.
       abortTimer = setTimeout(() => controller.abort(), options.interval)
       try {
-        const response = await options.fetch(url.toString(), { signal: controller.signal, cache: 'no-store' })
+        // Called unbound: the browser's fetch throws "Illegal invocation" when `this` is not the window.
+        const get = options.fetch
+        const response = await get(url.toString(), { signal: controller.signal, cache: 'no-store' })
         if (!response.ok) throw new Error('HTTP ' + response.status)
         const body: unknown = await response.json()
         if (!Array.isArray(body)) throw new Error('the response is not a JSON array')

@@ -116,7 +116,10 @@ function fail(name: string, expected: string, value: unknown): never {
 export function resolveOptions(input: ConnectOptions): Options {
   if (!input || typeof input !== 'object') fail('options', 'an object', input)
   const options: { [name: string]: unknown } = { ...DEFAULTS }
-  for (const [name, value] of Object.entries(input)) if (value !== undefined) options[name] = value
+  for (const [name, value] of Object.entries(input)) {
+    if (!(name in DEFAULTS) && name !== 'url' && name !== 'room') throw new TypeError('[ws-bridge] option "' + name + '" does not exist')
+    if (value !== undefined) options[name] = value
+  }
   const { url, room } = options
   if (typeof url !== 'function' && (typeof url !== 'string' || !url)) fail('url', 'a URL string or a function', url)
   if (typeof room !== 'string' || !room) fail('room', 'a non-empty string', room)

@@ -41,39 +41,35 @@ function hash(text: string): string {
 
 /** The dedup key of an id: strings and numbers stay apart ("5" is not 5); null and undefined mean "no id". */
 export function idKey(id: unknown): string | undefined {
-  if (id === undefined || id === null) return undefined
   let key: string | undefined
   try {
-    key = typeof id === 'string' ? 's' + id : JSON.stringify(id)
+    key = id === undefined || id === null ? undefined : typeof id === 'string' ? 's' + id : JSON.stringify(id)
   } catch {
-    return undefined
+    // a BigInt or a cycle: no usable id
   }
-  if (key === undefined) return undefined
-  return key.length > MAX_KEY_LENGTH ? '#' + key.length + ':' + hash(key) : key
+  return key && key.length > MAX_KEY_LENGTH ? '#' + key.length + ':' + hash(key) : key
 }
 
 export function createMessageLog(storage: GuardedStorage, options: MessageLogOptions): MessageLog {
   const { room, maxMessages, dedupKey, dedupWindow, onEvicted } = options
   const idOf = typeof dedupKey === 'function' ? dedupKey : (message: Message) => message[dedupKey]
-  const keyOf = (message: Message): string | undefined => {
+  // A dedupKey function that throws means "no id", like a missing field.
+  const safeId = (message: Message): unknown => {
     try {
-      return idKey(idOf(message))
+      return idOf(message)
     } catch {
       return undefined
     }
   }
+  const keyOf = (message: Message) => idKey(safeId(message))
 
   let messages: Message[] = storage.read(messagesKey(room), isMessageArray) || []
   if (messages.length > maxMessages) messages = messages.slice(-maxMessages)
   // Insertion-ordered, so the oldest id is the first to forget.
-  const seen = new Map<string, true>()
-  const remember = (key: string) => {
-    seen.delete(key)
-    seen.set(key, true)
-  }
+  const seen = new Set<string>()
   for (const message of messages) {
     const key = keyOf(message)
-    if (key) remember(key)
+    if (key) seen.add(key)
   }
   let dirty = false
 
@@ -82,9 +78,9 @@ export function createMessageLog(storage: GuardedStorage, options: MessageLogOpt
       const key = keyOf(message)
       if (key !== undefined) {
         if (seen.has(key)) return 'duplicate'
-        remember(key)
+        seen.add(key)
         // Kept messages' ids are always remembered; the window adds older ones on top.
-        while (seen.size > dedupWindow + maxMessages) seen.delete(seen.keys().next().value as string)
+        while (seen.size > dedupWindow + maxMessages) seen.delete(seen.values().next().value as string)
       }
       messages.push(message)
       if (messages.length > maxMessages) messages.splice(0, messages.length - maxMessages)
@@ -94,7 +90,7 @@ export function createMessageLog(storage: GuardedStorage, options: MessageLogOpt
     messages: () => messages.slice(),
     lastId() {
       for (let i = messages.length - 1; i >= 0; i--) {
-        const id = idOf(messages[i])
+        const id = safeId(messages[i])
         if (typeof id === 'string' || typeof id === 'number') return String(id)
       }
       return undefined
@@ -119,7 +115,7 @@ export function createMessageLog(storage: GuardedStorage, options: MessageLogOpt
         evicted += drop
       }
       if (evicted) {
-        warnOnce('storage is full; the oldest messages of room "' + room + '" were dropped to make room')
+        warnOnce('storage is full: dropped the oldest messages of room "' + room + '"')
         onEvicted(evicted)
       }
     },

@@ -223,15 +223,6 @@ describe.skipIf(!haveChromium)('script tag in headless Chromium', { timeout: TIM
     expect(states[states.length - 1]).toBe('connected')
   })
 
-  // KNOWN SRC BUG: this test fails until src/ is fixed; do not weaken it.
-  // src/bridge/fallback.ts:38 calls `options.fetch(url, …)` as a method of the
-  // PollerOptions object, so the browser's native fetch runs with `this` set to
-  // that object and every poll rejects with "TypeError: Failed to execute
-  // 'fetch' on 'Window': Illegal invocation" (reported as a 'fallback' error;
-  // no request ever leaves the page). Node's fetch does not check `this`, so the
-  // Node tests miss it. Fix: call it unbound (`const get = options.fetch; await
-  // get(…)`), or pass `fetch: (input, init) => fetchImpl(input, init)` at
-  // src/bridge/bridge.ts:167. With that one-line fix this test passes.
   it('falls back to polling ?since=<last id> while the socket is down, then back to the socket, and the polls stop', async () => {
     const interval = 200
     const server = await startServer()
