@@ -231,7 +231,7 @@ describe('send', () => {
     const { bridge } = open({ url: server.url })
     const circular: { self?: unknown } = {}
     circular.self = circular
-    expect(() => bridge.send(circular)).toThrow('send() takes a string, binary data or a JSON-serializable value')
+    expect(() => bridge.send(circular)).toThrow('send() takes a string, binary or a JSON value')
     expect(() => bridge.send(() => 1)).toThrow(TypeError)
     expect(() => bridge.send(undefined)).toThrow(TypeError)
   })

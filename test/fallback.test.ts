@@ -68,8 +68,8 @@ describe('fallback polling', () => {
     vi.advanceTimersByTime(1000)
     await settle(() => recorded.errors.filter((e) => e.kind === 'fallback').length === 2)
     expect(recorded.errors.filter((e) => e.kind === 'fallback').map((e) => e.message)).toEqual([
-      'fallback poll failed: HTTP 503',
-      'fallback poll failed: the response is not a JSON array',
+      'poll failed: HTTP 503',
+      'poll failed: not a JSON array',
     ])
   })
 

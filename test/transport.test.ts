@@ -97,8 +97,8 @@ describe('reconnecting-websocket defects, guarded', () => {
     })
     await eventually(() => recorded.bridge.getStatus().state === 'connected')
     expect(recorded.errors.map((e) => e.message)).toEqual([
-      'could not get the WebSocket URL: token service down',
-      'could not get the WebSocket URL: token service down',
+      'no URL: token service down',
+      'no URL: token service down',
     ])
     expect(unhandled).not.toHaveBeenCalled()
   })
@@ -146,7 +146,7 @@ describe('reconnecting-websocket defects, guarded', () => {
     // reconnecting-websocket sets its (zero) delay from inside that timer; fake timers run such a timer 1 ms later.
     vi.advanceTimersByTime(1)
     await settle(() => recorded.bridge.getStatus().attempts === 1, 'timeout noticed')
-    expect(recorded.errors.map((e) => e.message)).toContain('no connection after 500 ms; retrying')
+    expect(recorded.errors.map((e) => e.message)).toContain('connect timeout (500 ms)')
     vi.advanceTimersByTime(1000)
     await settle(() => sockets.length === 2, 'second attempt')
   })

@@ -58,7 +58,7 @@ function encode(data: unknown): Outgoing {
   } catch {
     // circular, or a BigInt: refused below
   }
-  if (text === undefined) throw new TypeError('[ws-bridge] send() takes a string, binary data or a JSON-serializable value')
+  if (text === undefined) throw new TypeError('[ws-bridge] send() takes a string, binary or a JSON value')
   return text
 }
 
@@ -69,9 +69,8 @@ export function connect(input: ConnectOptions): Bridge {
   const options = resolveOptions(input)
   const { room, resumeParam } = options
   const WebSocketImpl = options.WebSocket || (typeof WebSocket !== 'undefined' ? (WebSocket as WebSocketClass) : undefined)
-  if (!WebSocketImpl) throw new TypeError('[ws-bridge] no WebSocket here: pass options.WebSocket (in Node, the ws package)')
-  const fetchImpl = options.fetch || (typeof fetch !== 'undefined' ? fetch : undefined)
-  if (options.fallbackUrl && !fetchImpl) throw new TypeError('[ws-bridge] fallbackUrl needs fetch: pass options.fetch')
+  if (!WebSocketImpl) throw new TypeError('[ws-bridge] no WebSocket here: pass options.WebSocket (in Node: ws)')
+  const fetchImpl = options.fetch || fetch
   const win = typeof window !== 'undefined' && window.document ? window : null
 
   const events = createEmitter<BridgeEvents>()
@@ -120,7 +119,7 @@ export function connect(input: ConnectOptions): Bridge {
   }
 
   // socket or poll → parse → dedup → log → listeners (storage follows, coalesced)
-  function accept(value: unknown, problem = 'ignored a frame that is not a JSON object') {
+  function accept(value: unknown, problem = 'ignored a frame that is no JSON object') {
     counters().received++
     if (!isObject(value)) {
       counters().invalid++
@@ -153,7 +152,7 @@ export function connect(input: ConnectOptions): Bridge {
   }
 
   const poller =
-    options.fallbackUrl && fetchImpl
+    options.fallbackUrl
       ? createPoller({
           url: options.fallbackUrl,
           interval: options.fallbackInterval,
@@ -212,7 +211,7 @@ export function connect(input: ConnectOptions): Bridge {
         fault('connection', message, { state: 'error' })
         startPolling()
       },
-      gaveUp: (failures) => fault('connection', 'gave up after ' + failures + ' failed attempts; call reconnect()', { state: 'error', retryAt: null }),
+      gaveUp: (failures) => fault('connection', 'gave up after ' + failures + ' failed attempts', { state: 'error', retryAt: null }),
     },
   )
 

@@ -40,10 +40,10 @@ export function createPoller(options: PollerOptions): Poller {
         const response = await get(url.toString(), { signal: controller.signal, cache: 'no-store' })
         if (!response.ok) throw new Error('HTTP ' + response.status)
         const body: unknown = await response.json()
-        if (!Array.isArray(body)) throw new Error('the response is not a JSON array')
+        if (!Array.isArray(body)) throw new Error('not a JSON array')
         if (mine === loop) options.received(body)
       } catch (err) {
-        if (mine === loop) options.error('fallback poll failed: ' + errorText(err))
+        if (mine === loop) options.error('poll failed: ' + errorText(err))
       } finally {
         clearTimeout(abortTimer)
       }

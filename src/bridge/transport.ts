@@ -62,7 +62,7 @@ export function resolveDefaultExport(mod: unknown): RwsConstructor {
   for (let depth = 0; depth < 3 && typeof candidate !== 'function'; depth++) {
     candidate = candidate && (candidate as { default?: unknown }).default
   }
-  if (typeof candidate !== 'function') throw new Error('[ws-bridge] reconnecting-websocket did not load: no constructor export')
+  if (typeof candidate !== 'function') throw new Error('[ws-bridge] reconnecting-websocket did not load')
   return candidate as RwsConstructor
 }
 
@@ -124,7 +124,7 @@ export function createTransport(options: TransportOptions, on: TransportHandlers
         return url
       } catch (err) {
         if (mine !== generation) return STOPPED
-        on.error('could not get the WebSocket URL: ' + errorText(err))
+        on.error('no URL: ' + errorText(err))
       }
     }
   }
@@ -164,20 +164,17 @@ export function createTransport(options: TransportOptions, on: TransportHandlers
   function start() {
     firstAttempt = true
     const mine = generation
+    // Its delay is 0 (ours runs in provideUrl), its maxRetries stays Infinity
+    // (it leaves the connect lock held when reached, #125/#165) and nothing is
+    // sent through it, so its queue and uptime settings never matter.
     rws = new Rws(provideUrl, options.protocols, {
       WebSocket: TrackedWebSocket,
       connectionTimeout: options.connectTimeout,
       minReconnectionDelay: 0,
-      maxReconnectionDelay: 0,
-      reconnectionDelayGrowFactor: 1,
-      // Our own retry limit, not the library's: its maxRetries leaves the connect lock held (#125/#165).
-      maxRetries: Infinity,
-      minUptime: options.stableAfter,
-      maxEnqueuedMessages: 0,
     })
     rws.addEventListener('error', (event) => {
       if (mine === generation && event.message === 'TIMEOUT') {
-        on.error('no connection after ' + options.connectTimeout + ' ms; retrying')
+        on.error('connect timeout (' + options.connectTimeout + ' ms)')
       }
     })
   }

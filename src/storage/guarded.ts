@@ -74,7 +74,7 @@ export function guardStorage(choice: StorageChoice, onProblem: (problem: string)
       fallBack(err)
     }
   } else if (choice !== 'memory') {
-    if (!choice || typeof choice.getItem !== 'function' || typeof choice.setItem !== 'function' || typeof choice.removeItem !== 'function') {
+    if (!choice || typeof choice.setItem !== 'function') {
       throw new TypeError('[ws-bridge] option "storage" must be "session", "memory" or a Storage-like object')
     }
     backend = choice
@@ -98,7 +98,7 @@ export function guardStorage(choice: StorageChoice, onProblem: (problem: string)
         // corrupt: reset below
       }
       if (isValid(value)) return value
-      warnOnce('"' + key + '" held data this library did not write; it was reset')
+      warnOnce('reset "' + key + '": it held data this library did not write')
       this.remove(key)
       return undefined
     },

@@ -1,0 +1,53 @@
+import { existsSync, readFileSync } from 'node:fs'
+import { gzipSync } from 'node:zlib'
+import { describe, expect, it } from 'vitest'
+
+const root = new URL('../', import.meta.url)
+const read = (path: string) => {
+  const url = new URL(path, root)
+  if (!existsSync(url)) throw new Error(path + ' is missing: run `npm run build` first')
+  return readFileSync(url, 'utf8')
+}
+// Markers of streamlit-component-lib and the apache-arrow it pulls in.
+const streamlitMarkers = ['setComponentValue', 'streamlit:componentReady', 'RecordBatch']
+
+describe('bundles', () => {
+  it('keeps Streamlit code out of the core and script-tag bundles', () => {
+    for (const file of ['dist/ws-bridge.min.js', 'dist/index.mjs', 'dist/index.cjs']) {
+      const code = read(file)
+      for (const marker of streamlitMarkers) expect(code.includes(marker), file + ' contains ' + marker).toBe(false)
+    }
+  })
+
+  it('finds those markers in the component bundle, so the check above can fail', () => {
+    const code = read('python/streamlit_ws_bridge/frontend/build/component.js')
+    for (const marker of streamlitMarkers) expect(code.includes(marker), marker).toBe(true)
+  })
+
+  it('puts reconnecting-websocket inside the script tag and leaves it a dependency of the npm build', () => {
+    expect(read('dist/ws-bridge.min.js')).not.toMatch(/require\(|import\s/)
+    expect(read('dist/index.cjs')).toContain("require('reconnecting-websocket')")
+    expect(read('dist/index.mjs')).toMatch(/from 'reconnecting-websocket'/)
+  })
+
+  it('describes the npm entry with types first and true side effects', () => {
+    const pkg = JSON.parse(read('package.json'))
+    expect(Object.keys(pkg.exports['.'])).toEqual(['types', 'import', 'require'])
+    expect(pkg.sideEffects).toEqual(['./dist/ws-bridge.min.js'])
+    for (const path of Object.values(pkg.exports['.']) as string[]) read(path)
+    expect(read('dist/index.d.ts')).toMatch(/declare function connect\(input: ConnectOptions\): Bridge/)
+  })
+
+  it('does no work when the npm entry is imported', async () => {
+    const before = Object.keys(globalThis).length
+    const api = await import(new URL('dist/index.mjs', root).href)
+    expect(Object.keys(globalThis).length).toBe(before)
+    expect(typeof api.connect).toBe('function')
+  })
+
+  it('reports the script tag size', () => {
+    const size = gzipSync(read('dist/ws-bridge.min.js'), { level: 9 }).length
+    console.log('dist/ws-bridge.min.js: ' + size + ' bytes gzip (budget checked by size-limit)')
+    expect(size).toBeGreaterThan(1000)
+  })
+})
