@@ -13,7 +13,7 @@ const stored = (storage: StorageLike, room = 'r1') => JSON.parse(storage.getItem
 describe('message log', () => {
   it('keeps the last maxMessages, oldest first', () => {
     const log = openLog()
-    for (let i = 1; i <= 150; i++) log.add({ id: 'e' + i })
+    for (let i = 1; i <= 150; i++) log.add({ id: 'e' + i }, JSON.stringify({ id: 'e' + i }))
     const ids = log.messages().map((m) => m.id)
     expect(ids).toHaveLength(100)
     expect(ids[0]).toBe('e51')
@@ -23,44 +23,44 @@ describe('message log', () => {
   it('keeps a message exactly as sent', () => {
     const log = openLog()
     const message = { id: 'x', type: 'phase', phase: 'voting', nested: { a: [1, 2] } }
-    log.add(message)
+    log.add(message, JSON.stringify(message))
     expect(log.messages()).toEqual([message])
   })
 
   it('refuses an id it has seen', () => {
     const log = openLog()
-    expect(log.add({ id: 'a', n: 1 })).toBe('stored')
-    expect(log.add({ id: 'a', n: 2 })).toBe('duplicate')
+    expect(log.add({ id: 'a', n: 1 }, JSON.stringify({ id: 'a', n: 1 }))).toBe('stored')
+    expect(log.add({ id: 'a', n: 2 }, JSON.stringify({ id: 'a', n: 2 }))).toBe('duplicate')
     expect(log.messages()).toEqual([{ id: 'a', n: 1 }])
   })
 
   it('keeps messages without an id and never dedups them', () => {
     const log = openLog()
-    expect(log.add({ type: 'typing' })).toBe('stored')
-    expect(log.add({ type: 'typing' })).toBe('stored')
-    expect(log.add({ id: null, type: 'typing' })).toBe('stored')
+    expect(log.add({ type: 'typing' }, JSON.stringify({ type: 'typing' }))).toBe('stored')
+    expect(log.add({ type: 'typing' }, JSON.stringify({ type: 'typing' }))).toBe('stored')
+    expect(log.add({ id: null, type: 'typing' }, JSON.stringify({ id: null, type: 'typing' }))).toBe('stored')
     expect(log.messages()).toHaveLength(3)
   })
 
   it('tells the string "5" from the number 5', () => {
     const log = openLog()
-    expect(log.add({ id: 5 })).toBe('stored')
-    expect(log.add({ id: '5' })).toBe('stored')
-    expect(log.add({ id: 5 })).toBe('duplicate')
+    expect(log.add({ id: 5 }, JSON.stringify({ id: 5 }))).toBe('stored')
+    expect(log.add({ id: '5' }, JSON.stringify({ id: '5' }))).toBe('stored')
+    expect(log.add({ id: 5 }, JSON.stringify({ id: 5 }))).toBe('duplicate')
   })
 
   it('remembers ids beyond the kept messages, up to the dedup window', () => {
     const log = openLog(memoryStorage(), { maxMessages: 2, dedupWindow: 3 })
-    for (const id of ['a', 'b', 'c', 'd', 'e']) log.add({ id })
-    expect(log.add({ id: 'a' })).toBe('duplicate')
-    log.add({ id: 'f' })
-    expect(log.add({ id: 'a' })).toBe('stored')
+    for (const id of ['a', 'b', 'c', 'd', 'e']) log.add({ id }, JSON.stringify({ id }))
+    expect(log.add({ id: 'a' }, JSON.stringify({ id: 'a' }))).toBe('duplicate')
+    log.add({ id: 'f' }, JSON.stringify({ id: 'f' }))
+    expect(log.add({ id: 'a' }, JSON.stringify({ id: 'a' }))).toBe('stored')
   })
 
   it('uses a dedup function when given one', () => {
     const log = openLog(memoryStorage(), { dedupKey: ((m: { meta?: { uid?: string } }) => m.meta?.uid) as never })
-    expect(log.add({ meta: { uid: 'u1' } })).toBe('stored')
-    expect(log.add({ meta: { uid: 'u1' }, other: true })).toBe('duplicate')
+    expect(log.add({ meta: { uid: 'u1' } }, JSON.stringify({ meta: { uid: 'u1' } }))).toBe('stored')
+    expect(log.add({ meta: { uid: 'u1' }, other: true }, JSON.stringify({ meta: { uid: 'u1' }, other: true }))).toBe('duplicate')
   })
 
   it('survives a dedup function that throws, treating the message as id-less', () => {
@@ -69,15 +69,15 @@ describe('message log', () => {
         throw new Error('boom')
       }) as never,
     })
-    expect(log.add({ id: 'a' })).toBe('stored')
-    expect(log.add({ id: 'a' })).toBe('stored')
+    expect(log.add({ id: 'a' }, JSON.stringify({ id: 'a' }))).toBe('stored')
+    expect(log.add({ id: 'a' }, JSON.stringify({ id: 'a' }))).toBe('stored')
   })
 
   it('writes nothing until saved, then one array', () => {
     const storage = memoryStorage()
     const setItem = vi.spyOn(storage, 'setItem')
     const log = openLog(storage)
-    for (let i = 0; i < 50; i++) log.add({ id: i })
+    for (let i = 0; i < 50; i++) log.add({ id: i }, JSON.stringify({ id: i }))
     expect(setItem).not.toHaveBeenCalled()
     log.save()
     log.save()
@@ -88,32 +88,32 @@ describe('message log', () => {
   it('keeps history and dedup across a reload', () => {
     const storage = memoryStorage()
     const first = openLog(storage)
-    first.add({ id: 'a' })
-    first.add({ id: 'b' })
+    first.add({ id: 'a' }, JSON.stringify({ id: 'a' }))
+    first.add({ id: 'b' }, JSON.stringify({ id: 'b' }))
     first.save()
     const second = openLog(storage)
     expect(second.messages().map((m) => m.id)).toEqual(['a', 'b'])
-    expect(second.add({ id: 'b' })).toBe('duplicate')
+    expect(second.add({ id: 'b' }, JSON.stringify({ id: 'b' }))).toBe('duplicate')
     expect(second.lastId()).toBe('b')
   })
 
   it('gives the newest id that can travel in a URL', () => {
     const log = openLog()
     expect(log.lastId()).toBeUndefined()
-    log.add({ id: 7 })
-    log.add({ id: { weird: true } })
-    log.add({ type: 'no id' })
+    log.add({ id: 7 }, JSON.stringify({ id: 7 }))
+    log.add({ id: { weird: true } }, JSON.stringify({ id: { weird: true } }))
+    log.add({ type: 'no id' }, JSON.stringify({ type: 'no id' }))
     expect(log.lastId()).toBe('7')
   })
 
   it('clears messages and seen ids', () => {
     const storage = memoryStorage()
     const log = openLog(storage)
-    log.add({ id: 'a' })
+    log.add({ id: 'a' }, JSON.stringify({ id: 'a' }))
     log.clear()
     log.save()
     expect(log.messages()).toEqual([])
-    expect(log.add({ id: 'a' })).toBe('stored')
+    expect(log.add({ id: 'a' }, JSON.stringify({ id: 'a' }))).toBe('stored')
     expect(stored(storage)).toEqual([])
   })
 
@@ -131,7 +131,7 @@ describe('message log', () => {
     }
     const onEvicted = vi.fn()
     const log = createMessageLog(guardStorage(quota), { ...options, room: 'full', onEvicted })
-    for (let i = 0; i < 100; i++) log.add({ id: 'm' + i, text: 'x'.repeat(40) })
+    for (let i = 0; i < 100; i++) log.add({ id: 'm' + i, text: 'x'.repeat(40) }, JSON.stringify({ id: 'm' + i, text: 'x'.repeat(40) }))
     log.save()
     const kept = stored(backing, 'full') as Array<{ id: string }>
     expect(kept.length).toBeGreaterThan(0)
@@ -155,7 +155,7 @@ describe('message log', () => {
       const log = openLog(storage, { room })
       expect(log.messages()).toEqual([])
       expect(storage.getItem(messagesKey(room))).toBeNull()
-      log.add({ id: 'fresh' })
+      log.add({ id: 'fresh' }, JSON.stringify({ id: 'fresh' }))
       log.save()
       expect(stored(storage, room)).toEqual([{ id: 'fresh' }])
     }

@@ -121,16 +121,23 @@ export function connect(input: ConnectOptions): Bridge {
   // socket or poll → parse → dedup → log → listeners (storage follows, coalesced)
   function accept(value: unknown, problem = 'ignored a frame that is no JSON object') {
     counters().received++
-    if (!isObject(value)) {
+    let text: string | undefined
+    try {
+      // Serialized once, here: a message nested too deep to serialize is refused now, not at every save.
+      text = isObject(value) ? JSON.stringify(value) : undefined
+    } catch {
+      problem = 'ignored a message too deeply nested to store'
+    }
+    if (text === undefined) {
       counters().invalid++
       report('frame', problem)
-    } else if (log.add(value) === 'duplicate') {
+    } else if (log.add(value as Message, text) === 'duplicate') {
       counters().duplicates++
     } else {
       counters().stored++
       status.lastMessageAt = Date.now()
       schedulePersist()
-      events.emit('message', value)
+      events.emit('message', value as Message)
     }
   }
 

@@ -36,6 +36,8 @@ export interface GuardedStorage {
   readonly problem: string | null
   read<T>(key: string, isValid: (value: unknown) => value is T): T | undefined
   write(key: string, value: unknown): boolean
+  /** write() for a value already serialized as JSON text. */
+  writeText(key: string, text: string): boolean
   remove(key: string): void
 }
 
@@ -103,7 +105,9 @@ export function guardStorage(choice: StorageChoice, onProblem: (problem: string)
       return undefined
     },
     write(key, value) {
-      const text = JSON.stringify(value)
+      return this.writeText(key, JSON.stringify(value))
+    },
+    writeText(key, text) {
       try {
         backend.setItem(key, text)
       } catch (err) {

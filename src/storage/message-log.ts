@@ -12,8 +12,12 @@ export interface MessageLogOptions {
 }
 
 export interface MessageLog {
-  /** 'stored', or 'duplicate' when its id is among the kept messages (these survive reloads) or the last dedupWindow seen. */
-  add(message: Message): 'stored' | 'duplicate'
+  /**
+   * 'stored', or 'duplicate' when its id is among the kept messages (these
+   * survive reloads) or the last dedupWindow seen. `text` is the message as
+   * JSON, made once here so that saving never serializes a message again.
+   */
+  add(message: Message, text: string): 'stored' | 'duplicate'
   /** The kept messages, oldest first (a copy). */
   messages(): Message[]
   /** The newest kept id that can travel in a URL, for resuming. */
@@ -63,8 +67,8 @@ export function createMessageLog(storage: GuardedStorage, options: MessageLogOpt
   }
   const keyOf = (message: Message) => idKey(safeId(message))
 
-  let messages: Message[] = storage.read(messagesKey(room), isMessageArray) || []
-  if (messages.length > maxMessages) messages = messages.slice(-maxMessages)
+  let messages: Message[] = (storage.read(messagesKey(room), isMessageArray) || []).slice(-maxMessages)
+  let texts = messages.map((message) => JSON.stringify(message))
   // Insertion-ordered, so the oldest id is the first to forget.
   const seen = new Set<string>()
   for (const message of messages) {
@@ -74,7 +78,7 @@ export function createMessageLog(storage: GuardedStorage, options: MessageLogOpt
   let dirty = false
 
   return {
-    add(message) {
+    add(message, text) {
       const key = keyOf(message)
       if (key !== undefined) {
         if (seen.has(key)) return 'duplicate'
@@ -83,7 +87,11 @@ export function createMessageLog(storage: GuardedStorage, options: MessageLogOpt
         while (seen.size > dedupWindow + maxMessages) seen.delete(seen.values().next().value as string)
       }
       messages.push(message)
-      if (messages.length > maxMessages) messages.splice(0, messages.length - maxMessages)
+      texts.push(text)
+      if (messages.length > maxMessages) {
+        messages.splice(0, messages.length - maxMessages)
+        texts.splice(0, texts.length - maxMessages)
+      }
       dirty = true
       return 'stored'
     },
@@ -97,6 +105,7 @@ export function createMessageLog(storage: GuardedStorage, options: MessageLogOpt
     },
     clear() {
       messages = []
+      texts = []
       seen.clear()
       dirty = true
     },
@@ -104,14 +113,11 @@ export function createMessageLog(storage: GuardedStorage, options: MessageLogOpt
       if (!dirty) return
       dirty = false
       let evicted = 0
-      while (!storage.write(messagesKey(room), messages)) {
-        if (!messages.length) {
-          warnOnce('storage is full even without messages; "' + messagesKey(room) + '" is kept in memory only')
-          break
-        }
-        // Drop the oldest tenth (at least one) and retry: a few rewrites, not one per message.
+      // Drop the oldest tenth (at least one) and retry: a few rewrites, not one per message.
+      while (!storage.writeText(messagesKey(room), '[' + texts.join(',') + ']') && messages.length) {
         const drop = Math.max(1, Math.ceil(messages.length / 10))
         messages.splice(0, drop)
+        texts.splice(0, drop)
         evicted += drop
       }
       if (evicted) {
