@@ -2,8 +2,7 @@
 // streamlit-component-lib. One bridge per frame; the frame lives as long as
 // the component stays in the app, whatever the number of reruns.
 import { Streamlit, type RenderData } from 'streamlit-component-lib/dist/streamlit'
-import { type Bridge, connect } from '../index'
-import { guardStorage } from '../storage/guarded'
+import { type Bridge, connect, DEFAULTS, memoryStorage, type StorageLike } from '../index'
 import { createCoalescer } from './coalesce'
 import { describeStatus, type IndicatorTheme, isCountingDown, renderIndicator } from './indicator'
 import { createLedger, type Ledger } from './ledger'
@@ -31,6 +30,8 @@ const coalescer = createCoalescer(send, 100)
 function send() {
   if (!running) return
   const { bridge, ledger } = running
+  // Python may act on these numbers: they must be in storage before it sees them.
+  ledger.flush()
   const status = bridge.getStatus()
   const record = ledger.snapshot()
   const value: ComponentValue = {
@@ -51,7 +52,7 @@ function paint() {
   const visible = !!args && args.showStatus
   const label = problem
     ? { tone: 'down' as const, text: '🔴 Connection error (' + problem + ')' }
-    : describeStatus(status, Date.now(), args && args.fallbackUrl ? 10000 : null)
+    : describeStatus(status, Date.now(), args && args.fallbackUrl ? DEFAULTS.fallbackInterval : null)
   renderIndicator(indicator, label, visible, theme)
   Streamlit.setFrameHeight(visible ? Math.ceil(document.body.getBoundingClientRect().height) : 0)
   // A retry countdown repaints each second, here in the frame: Python is not bothered.
@@ -63,18 +64,28 @@ function paint() {
   }
 }
 
+function sessionStorageOrMemory(): StorageLike {
+  try {
+    // Reading window.sessionStorage throws where storage is disabled.
+    return window.sessionStorage
+  } catch {
+    return memoryStorage()
+  }
+}
+
 const identityOf = (a: ComponentArgs) => JSON.stringify([a.url, a.room, a.fallbackUrl, a.maxMessages])
 
 function stop() {
   if (!running) return
   running.bridge.close()
+  running.ledger.dispose()
   running = null
 }
 
 function start(a: ComponentArgs) {
   stop()
   problem = null
-  const ledger = createLedger(guardStorage('session'), a.room)
+  const ledger = createLedger(sessionStorageOrMemory(), a.room)
   let bridge: Bridge
   try {
     bridge = connect({
@@ -120,6 +131,7 @@ function render(data: RenderData) {
 
 Streamlit.events.addEventListener(Streamlit.RENDER_EVENT, (event) => render((event as CustomEvent<RenderData>).detail))
 window.addEventListener('pagehide', (event) => {
+  if (running) running.ledger.flush()
   // Removed from the app (not merely put in the back-forward cache): close the socket and leave _wsDebug.
   if (event.persisted) return
   coalescer.dispose()

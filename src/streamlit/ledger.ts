@@ -4,8 +4,9 @@
 // is same-origin with the app, so it shares the tab's storage), a Streamlit
 // session does not: that is why the numbering lives here.
 import type { Message } from '../index'
-import type { GuardedStorage } from '../storage/guarded'
+import type { StorageLike } from '../storage/guarded'
 import { idKey } from '../storage/message-log'
+import { warnOnce } from '../warn'
 import type { NumberedEvent } from './protocol'
 
 export interface LedgerRecord {
@@ -32,8 +33,12 @@ export interface Ledger {
   acknowledge(tab: string | null, seq: number | null): boolean
   /** Events not acknowledged yet, oldest first. */
   pending(): NumberedEvent[]
-  /** The whole record, read once (a copy). */
+  /** The whole record (a copy). */
   snapshot(): LedgerRecord
+  /** Writes to storage now. Call it before Python may see a number: numbers seen must survive a reload. */
+  flush(): void
+  /** Flushes and stops the deferred write. */
+  dispose(): void
 }
 
 export const ledgerKey = (room: string) => 'ws_component_' + room
@@ -62,56 +67,138 @@ export function randomId(): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')
 }
 
+export interface LedgerOptions {
+  newId?: () => string
+  /** Ms to gather writes into one; flush() writes at once. */
+  flushDelay?: number
+}
+
 /**
- * Every change reads the record again and writes it at once: two frames of the
- * same tab (an old one going away while its remount loads) share one event
- * loop, so each read-modify-write is atomic and they number each message once.
+ * The record lives in memory and is written at most every `flushDelay` ms, and
+ * always before a send (flush). Before each change the stored text is compared
+ * with the last one written: if another frame of the tab (an old one going
+ * away while its remount loads) wrote meanwhile, its record is adopted and this
+ * frame's unwritten messages are numbered again on top of it, each once.
  */
-export function createLedger(storage: GuardedStorage, room: string, newId: () => string = randomId): Ledger {
+export function createLedger(storage: StorageLike, room: string, options: LedgerOptions = {}): Ledger {
   const key = ledgerKey(room)
-  // Kept in memory too, for a storage that is full: then this frame carries on alone.
-  let memory: LedgerRecord = { v: 1, tab: newId(), last: 0, ack: 0, pending: [], recent: [] }
-  const load = (): LedgerRecord => {
-    const stored = storage.read(key, isLedgerRecord)
-    if (stored) memory = stored
-    return memory
+  const newId = options.newId || randomId
+  const flushDelay = options.flushDelay === undefined ? 50 : options.flushDelay
+  let usable = true
+  const attempt = <T>(access: () => T, fallback: T): T => {
+    if (!usable) return fallback
+    try {
+      return access()
+    } catch (err) {
+      // Storage gone (disabled, sandboxed): the numbering carries on in memory for this frame.
+      usable = false
+      warnOnce('sessionStorage failed (' + String(err) + '); "' + key + '" is kept in memory only')
+      return fallback
+    }
   }
-  const save = (record: LedgerRecord) => {
-    memory = record
-    storage.write(key, record)
+
+  let record: LedgerRecord = { v: 1, tab: newId(), last: 0, ack: 0, pending: [], recent: [] }
+  let written: string | null = null
+  let unsaved: Message[] = []
+  let dirty = false
+  let timer: ReturnType<typeof setTimeout> | undefined
+
+  function parse(text: string): LedgerRecord | null {
+    try {
+      const value: unknown = JSON.parse(text)
+      if (isLedgerRecord(value)) return value
+    } catch {
+      // corrupt
+    }
+    warnOnce('reset "' + key + '": it held data this library did not write')
+    return null
   }
-  save(load())
+
+  /** The record, after adopting what another frame wrote since our last write. */
+  function current(): LedgerRecord {
+    const text = attempt(() => storage.getItem(key), written)
+    if (text === null || text === written) return record
+    const theirs = parse(text)
+    written = text
+    if (!theirs) {
+      dirty = true
+      return record
+    }
+    const mine = unsaved
+    record = theirs
+    unsaved = []
+    for (const message of mine) number(message)
+    return record
+  }
+
+  function schedule() {
+    dirty = true
+    if (timer === undefined) timer = setTimeout(flush, flushDelay)
+  }
+
+  function flush() {
+    clearTimeout(timer)
+    timer = undefined
+    current()
+    if (!dirty) return
+    const text = JSON.stringify(record)
+    attempt(() => storage.setItem(key, text), undefined)
+    written = text
+    unsaved = []
+    dirty = false
+  }
+
+  function number(message: Message): boolean {
+    const id = idKey(message.id)
+    if (id !== undefined && record.recent.indexOf(id) >= 0) return false
+    record.last++
+    record.pending.push({ seq: record.last, event: message })
+    if (id !== undefined) {
+      record.recent.push(id)
+      if (record.recent.length > RECENT_IDS) record.recent.splice(0, record.recent.length - RECENT_IDS)
+    }
+    unsaved.push(message)
+    schedule()
+    return true
+  }
+
+  // Adopt the stored record (a reload) or write ours at once (a new tab), so another frame of the tab shares its id.
+  current()
+  if (written === null) {
+    dirty = true
+    flush()
+  }
 
   return {
     get tab() {
-      return load().tab
+      return current().tab
     },
     get ack() {
-      return load().ack
+      return current().ack
     },
     get last() {
-      return load().last
+      return current().last
     },
     add(message) {
-      const record = load()
-      const id = idKey(message.id)
-      if (id !== undefined && record.recent.indexOf(id) >= 0) return false
-      const seq = record.last + 1
-      const recent = id === undefined ? record.recent : record.recent.concat(id).slice(-RECENT_IDS)
-      save({ ...record, last: seq, pending: record.pending.concat({ seq, event: message }), recent })
-      return true
+      current()
+      return number(message)
     },
     acknowledge(tab, seq) {
-      const record = load()
-      if (tab !== record.tab || seq === null || seq <= record.ack) return false
-      const ack = Math.min(seq, record.last)
-      save({ ...record, ack, pending: record.pending.filter((entry) => entry.seq > ack) })
+      const now = current()
+      if (tab !== now.tab || seq === null || seq <= now.ack) return false
+      now.ack = Math.min(seq, now.last)
+      now.pending = now.pending.filter((entry) => entry.seq > now.ack)
+      schedule()
       return true
     },
-    pending: () => load().pending.slice(),
-    snapshot: () => {
-      const record = load()
-      return { ...record, pending: record.pending.slice(), recent: record.recent.slice() }
+    pending: () => current().pending.slice(),
+    snapshot() {
+      const now = current()
+      return { ...now, pending: now.pending.slice(), recent: now.recent.slice() }
+    },
+    flush,
+    dispose() {
+      flush()
     },
   }
 }

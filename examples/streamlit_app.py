@@ -1,0 +1,169 @@
+"""Game-room chat on streamlit-ws-bridge: the seed's app, without polling.
+
+Run it with ``npm run demo`` (starts the example server too), or by hand:
+
+    .venv/bin/python examples/server/app.py --port 8000 &
+    WS_BRIDGE_SERVER=http://127.0.0.1:8000 .venv/bin/streamlit run examples/streamlit_app.py
+
+Open ``http://localhost:8501/?room=lobby&player=ann`` (or join from the sidebar).
+Chat, votes and phase changes reach every player at once: the live panel is an
+``st.fragment``, so an event reruns that panel only, and nothing reruns while
+the room is quiet.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
+from typing import Any
+
+import streamlit as st
+
+from streamlit_ws_bridge import BridgeResult, ws_bridge
+
+SERVER = os.environ.get("WS_BRIDGE_SERVER", "http://127.0.0.1:8000").rstrip("/")
+WS_URL = SERVER.replace("https://", "wss://").replace("http://", "ws://") + "/ws/{room}/{player}"
+FALLBACK_URL = SERVER + "/rooms/{room}/events"
+SHOWN_MESSAGES = 30
+
+
+def api(method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+    """One request to the game server; None when it is unreachable."""
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(SERVER + path, data=data, method=method, headers={"content-type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=3) as response:
+            return json.loads(response.read())
+    except (urllib.error.URLError, OSError, ValueError):
+        return None
+
+
+def room_path(room: str, tail: str) -> str:
+    return "/rooms/" + urllib.parse.quote(room, safe="") + tail
+
+
+@dataclass
+class Room:
+    """What this player sees: a snapshot from GET /state, then every event applied once."""
+
+    phase: str = "lobby"
+    topic: str | None = None
+    players: list[str] = field(default_factory=list)
+    votes: dict[str, str] = field(default_factory=dict)
+    chat: list[dict[str, Any]] = field(default_factory=list)
+    seen: set[str] = field(default_factory=set)
+    events_applied: int = 0
+
+    @classmethod
+    def load(cls, room: str) -> Room:
+        state = api("GET", room_path(room, "/state")) or {}
+        model = cls(
+            phase=state.get("phase", "lobby"),
+            topic=state.get("topic"),
+            players=list(state.get("players", [])),
+            votes=dict(state.get("votes", {})),
+        )
+        for message in state.get("messages", []):
+            model.add_chat(message)
+        return model
+
+    def add_chat(self, event: dict[str, Any]) -> None:
+        if event.get("id") in self.seen:  # the snapshot may already hold it
+            return
+        self.seen.add(str(event.get("id")))
+        self.chat.append(event)
+        del self.chat[:-200]
+
+    def apply(self, event: dict[str, Any]) -> None:
+        """Pure Python, no Streamlit call: safe as ws_bridge's on_event."""
+        self.events_applied += 1
+        kind = event.get("type")
+        if kind == "message":
+            self.add_chat(event)
+        elif kind == "phase":
+            self.phase = str(event.get("phase"))
+            self.votes = {}
+        elif kind == "topic":
+            self.topic = event.get("topic")
+        elif kind == "voted":
+            self.votes[str(event.get("player"))] = str(event.get("target"))
+        elif kind == "player_list":
+            self.players = [str(p) for p in event.get("players", [])]
+
+
+st.set_page_config(page_title="Game room · streamlit-ws-bridge", page_icon="🎲")
+state = st.session_state
+state.runs = state.get("runs", 0) + 1
+
+params = st.query_params
+if "player" not in state and params.get("room") and params.get("player"):
+    state.room, state.player = params["room"], params["player"]
+
+with st.sidebar:
+    st.header("🎲 Game room")
+    if "player" not in state:
+        with st.form("join"):
+            room_name = st.text_input("Room", value=params.get("room", "lobby"))
+            player_name = st.text_input("Your name")
+            if st.form_submit_button("Join") and room_name.strip() and player_name.strip():
+                state.room, state.player = room_name.strip(), player_name.strip()
+                st.rerun()
+        st.stop()
+    st.write(f"**{state.player}** in room **{state.room}**")
+
+room: str = state.room
+player: str = state.player
+if state.get("model_for") != room:
+    state.model, state.model_for = Room.load(room), room
+model: Room = state.model
+
+with st.sidebar:
+    st.subheader("Game")
+    left, right = st.columns(2)
+    if left.button("Discussion", width="stretch"):
+        api("POST", room_path(room, "/phase"), {"phase": "discussion"})
+    if right.button("Voting", width="stretch"):
+        api("POST", room_path(room, "/phase"), {"phase": "voting"})
+    others = [p for p in model.players if p != player]
+    target = st.selectbox("Vote for", others, index=None, placeholder="a player")
+    if st.button("Vote", disabled=target is None, width="stretch"):
+        api("POST", room_path(room, "/votes"), {"player": player, "target": target})
+    if st.button("Leave room", width="stretch"):
+        for name in ("room", "player", "model", "model_for"):
+            state.pop(name, None)
+        st.query_params.clear()
+        st.rerun()
+    st.subheader("Connection")
+
+
+@st.fragment
+def live_panel() -> None:
+    """Reruns alone whenever the bridge pushes something."""
+    state.panel_runs = state.get("panel_runs", 0) + 1
+    with st.sidebar:
+        # The indicator (🟢/🟡/🔴) sits in the sidebar; events reach model.apply exactly once.
+        result: BridgeResult = ws_bridge(WS_URL, room, player=player, fallback_url=FALLBACK_URL, on_event=model.apply)
+        if result.status.get("transport") == "polling":
+            st.caption("WebSocket down: polling the server every 10 s.")
+    st.markdown(f"**Phase:** {model.phase}" + (f" · **Topic:** {model.topic}" if model.topic else ""))
+    st.caption("Players: " + (", ".join(model.players) or "nobody yet"))
+    if model.votes:
+        st.caption("Votes: " + ", ".join(f"{voter} → {target}" for voter, target in sorted(model.votes.items())))
+    for event in model.chat[-SHOWN_MESSAGES:]:
+        author = str(event.get("player"))
+        with st.chat_message("user" if author == player else "assistant", avatar="🙂" if author == player else "💬"):
+            st.text(f"{author}: {event.get('text')}")  # text, never markdown or HTML
+    st.caption(f"Live panel runs: {state.panel_runs} · events applied: {model.events_applied}")
+
+
+live_panel()
+
+text = st.chat_input("Say something to the room")
+if text:
+    api("POST", room_path(room, "/messages"), {"player": player, "text": text})
+
+st.caption(f"Script runs: {state.runs}")

@@ -1,0 +1,142 @@
+"""Unit tests of the exactly-once cursor (streamlit_ws_bridge._cursor)."""
+
+from __future__ import annotations
+
+import random
+import sys
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from streamlit_ws_bridge._cursor import CursorRegistry, FrameValue, parse_value
+
+
+def frame(tab: str, seqs: range | list[int], base: int = 0) -> FrameValue:
+    """The value a frame sends: every event after its acknowledgement `base`."""
+    raw = {
+        "v": 1,
+        "tab": tab,
+        "baseSeq": base,
+        "lastSeq": max(seqs, default=base),
+        "events": [{"seq": s, "event": {"id": f"e{s}"}} for s in seqs],
+        "messages": [],
+        "status": {"state": "connected"},
+    }
+    value = parse_value(raw)
+    assert value is not None
+    return value
+
+
+def ids(events: list[dict]) -> list[str]:
+    return [e["id"] for e in events]
+
+
+def test_parse_value_rejects_anything_else_and_orders_events():
+    assert parse_value(None) is None
+    assert parse_value({"v": 2, "tab": "t", "baseSeq": 0, "lastSeq": 0}) is None
+    assert parse_value({"v": 1, "tab": "", "baseSeq": 0, "lastSeq": 0}) is None
+    assert parse_value({"v": 1, "tab": "t", "baseSeq": True, "lastSeq": 0}) is None
+    value = parse_value({
+        "v": 1, "tab": "t", "baseSeq": 0, "lastSeq": 3,
+        "events": [{"seq": 3, "event": {"id": "c"}}, "junk", {"seq": "2", "event": {}}, {"seq": 1, "event": {"id": "a"}}],
+        "messages": [{"id": "a"}, 5], "status": "nope",
+    })
+    assert value is not None
+    assert [s for s, _ in value.events] == [1, 3]
+    assert value.messages == [{"id": "a"}]
+    assert value.status is None
+
+
+def test_the_same_value_on_every_rerun_delivers_once():
+    registry = CursorRegistry()
+    value = frame("tab1", range(1, 4))
+    assert ids(registry.take("s1", "k", "r", value)) == ["e1", "e2", "e3"]
+    for _ in range(5):  # reruns caused by other widgets: the component value persists
+        assert registry.take("s1", "k", "r", value) == []
+    assert ids(registry.take("s1", "k", "r", frame("tab1", range(1, 6)))) == ["e4", "e5"]
+    assert registry.ack_for("s1", "k") == ("tab1", 5)
+
+
+def test_a_stale_value_after_a_newer_one_delivers_nothing():
+    registry = CursorRegistry()
+    assert ids(registry.take("s1", "k", "r", frame("t", range(1, 11)))) == [f"e{i}" for i in range(1, 11)]
+    assert registry.take("s1", "k", "r", frame("t", range(1, 6))) == []
+
+
+def test_a_new_session_of_the_same_tab_resumes_from_the_cursor():
+    """A page reload: new session id, empty session_state, the frame still holds unacknowledged events."""
+    registry = CursorRegistry()
+    registry.take("old-session", "k", "r", frame("tab1", range(1, 8), base=0))
+    # The reload came before the ack (7) reached the frame: it resends 4..9 with base 3.
+    assert ids(registry.take("new-session", "k", "r", frame("tab1", range(4, 10), base=3))) == ["e8", "e9"]
+    assert registry.ack_for("new-session", "k") == ("tab1", 9)
+    assert registry.ack_for("unknown-session", "k") == (None, None)
+
+
+def test_tabs_and_rooms_are_independent():
+    registry = CursorRegistry()
+    assert ids(registry.take("s1", "k", "r1", frame("tabA", [1, 2]))) == ["e1", "e2"]
+    assert ids(registry.take("s2", "k", "r1", frame("tabB", [1, 2]))) == ["e1", "e2"]
+    assert ids(registry.take("s1", "k2", "r2", frame("tabA", [1]))) == ["e1"]
+
+
+def test_a_lost_cursor_restarts_from_the_frames_acknowledgement():
+    """Server restart (or eviction): nothing at or before the frame's ack comes again."""
+    registry = CursorRegistry()
+    assert ids(registry.take("s", "k", "r", frame("t", range(6, 9), base=5))) == ["e6", "e7", "e8"]
+
+
+def test_both_maps_are_bounded():
+    registry = CursorRegistry(max_entries=3)
+    for i in range(10):
+        registry.take(f"s{i}", "k", "r", frame(f"t{i}", [1]))
+    assert registry.cursor("t0", "r") is None
+    assert registry.cursor("t9", "r") == 1
+    assert registry.ack_for("s0", "k") == (None, None)
+    assert registry.ack_for("s9", "k") == ("t9", 1)
+
+
+@pytest.fixture
+def eager_thread_switching() -> Iterator[None]:
+    """Switch threads far more often than the default 5 ms, so unsynchronised code would interleave."""
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(1e-4)
+    yield
+    sys.setswitchinterval(before)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_overlapping_takers_hand_out_each_event_exactly_once_in_order(seed: int, eager_thread_switching: None):
+    """Overlapping runs (and parallel fragments) read component values of different ages at once."""
+    rng = random.Random(seed)
+    registry = CursorRegistry()
+    total = 400
+    taken: list[list[int]] = []
+    lock = threading.Lock()
+    start = threading.Barrier(8)
+
+    def worker() -> None:
+        start.wait()
+        mine: list[int] = []
+        for _ in range(200):
+            # A value of some age, holding everything up to `last` after its ack `base`; an ack
+            # only ever comes from the cursor, so it is at most the cursor.
+            last = rng.randint(0, total)
+            base = rng.randint(0, min(registry.cursor("t", "r") or 0, last))
+            batch = registry.take("s", "k", "r", frame("t", range(base + 1, last + 1), base=base))
+            seqs = [int(e["id"][1:]) for e in batch]
+            assert seqs == sorted(seqs)
+            mine.extend(seqs)
+        with lock:
+            taken.append(mine)
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # One final, complete value: whatever was not taken yet comes now.
+    final = registry.take("s", "k", "r", frame("t", range(1, total + 1)))
+    every = [seq for batch in taken for seq in batch] + [int(e["id"][1:]) for e in final]
+    assert sorted(every) == list(range(1, total + 1))

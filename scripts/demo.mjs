@@ -1,0 +1,134 @@
+#!/usr/bin/env node
+// The demo: from a fresh clone (after npm ci), one command brings up the game
+// server and the Streamlit chat app, and prints the URL to open. Ctrl-C stops both.
+//
+//   npm run demo            # ports: 8000 / 8501 when free, else any free ones
+//   DEMO_SERVER_PORT=9000 DEMO_APP_PORT=9501 npm run demo
+import { spawn, spawnSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { join } from 'node:path'
+import { ROOT, VENV, setupPython } from './setup-python.mjs'
+
+const HOST = '127.0.0.1'
+const children = []
+let stopping = false
+
+function portFree(port) {
+  return new Promise((resolve) => {
+    const probe = createServer()
+    probe.once('error', () => resolve(false))
+    probe.listen(port, HOST, () => probe.close(() => resolve(true)))
+  })
+}
+
+async function pickPort(preferred) {
+  if (await portFree(preferred)) return preferred
+  const probe = createServer()
+  await new Promise((resolve) => probe.listen(0, HOST, resolve))
+  const { port } = probe.address()
+  await new Promise((resolve) => probe.close(resolve))
+  return port
+}
+
+function start(name, command, args, env = {}) {
+  // Own process group, so stop() reaches whatever it spawns.
+  const child = spawn(command, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+  child.name = name
+  children.push(child)
+  const prefix = (line) => line && process.stderr.write('[' + name + '] ' + line + '\n')
+  for (const stream of [child.stdout, child.stderr]) {
+    let rest = ''
+    stream.on('data', (chunk) => {
+      const lines = (rest + chunk.toString()).split('\n')
+      rest = lines.pop()
+      lines.forEach(prefix)
+    })
+  }
+  child.on('exit', (code, signal) => {
+    if (!stopping) {
+      console.error('[demo] ' + name + ' exited (' + (signal || code) + '); stopping')
+      stop(1)
+    }
+  })
+  return child
+}
+
+function stop(code = 0) {
+  if (stopping) return
+  stopping = true
+  for (const child of children) {
+    if (child.exitCode === null && child.signalCode === null) {
+      try {
+        process.kill(-child.pid, 'SIGTERM')
+      } catch {
+        // gone already
+      }
+    }
+  }
+  const force = setTimeout(() => {
+    for (const child of children) {
+      try {
+        process.kill(-child.pid, 'SIGKILL')
+      } catch {
+        // gone already
+      }
+    }
+    process.exit(code)
+  }, 5000)
+  force.unref()
+  Promise.all(children.map((child) => (child.exitCode !== null || child.signalCode !== null ? null : new Promise((resolve) => child.once('exit', resolve))))).then(() => process.exit(code))
+}
+
+async function waitFor(url, what, limitMs = 60000) {
+  const deadline = Date.now() + limitMs
+  while (Date.now() < deadline) {
+    if (stopping) return
+    try {
+      if ((await fetch(url)).ok) return
+    } catch {
+      // not up yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250))
+  }
+  throw new Error(what + ' did not come up at ' + url)
+}
+
+async function main() {
+  process.on('SIGINT', () => stop(0))
+  process.on('SIGTERM', () => stop(0))
+  const python = setupPython()
+  if (!existsSync(join(ROOT, 'python/streamlit_ws_bridge/frontend/build/index.html')) || !existsSync(join(ROOT, 'dist/ws-bridge.min.js'))) {
+    console.log('$ npm run build')
+    const built = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' })
+    if (built.status !== 0) throw new Error('npm run build failed')
+  }
+  const serverPort = await pickPort(Number(process.env.DEMO_SERVER_PORT) || 8000)
+  const appPort = await pickPort(Number(process.env.DEMO_APP_PORT) || 8501)
+  const serverUrl = 'http://' + HOST + ':' + serverPort
+  const appUrl = 'http://' + HOST + ':' + appPort
+
+  start('server', python, ['examples/server/app.py', '--host', HOST, '--port', String(serverPort)])
+  await waitFor(serverUrl + '/health', 'the example server')
+  start('streamlit', join(VENV, 'bin', 'streamlit'), [
+    'run', 'examples/streamlit_app.py',
+    '--server.address', HOST,
+    '--server.port', String(appPort),
+    '--server.headless', 'true',
+    '--browser.gatherUsageStats', 'false',
+  ], { WS_BRIDGE_SERVER: serverUrl })
+  await waitFor(appUrl + '/_stcore/health', 'Streamlit')
+  if (stopping) return
+  console.log('')
+  console.log('  Game room chat (Streamlit):  ' + appUrl + '/?room=lobby&player=ann')
+  console.log('  Second player, same room:    ' + appUrl + '/?room=lobby&player=bob')
+  console.log('  Same room, plain page:       file://' + join(ROOT, 'examples/script-tag.html') + '?server=' + serverUrl + '&room=lobby&player=cat')
+  console.log('')
+  console.log('  Ctrl-C stops both.')
+}
+
+main().catch((err) => {
+  console.error('[demo] ' + (err instanceof Error ? err.message : String(err)))
+  stop(1)
+  if (!children.length) process.exit(1)
+})

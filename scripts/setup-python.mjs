@@ -1,0 +1,62 @@
+#!/usr/bin/env node
+// Idempotent Python setup: .venv at the repository root (python3 -m venv) with
+// the pinned requirements of the example server and of the Streamlit package,
+// plus the package itself (pip install -e python). pip runs only when the
+// requirement files changed since the last successful install (a stamp in .venv).
+//
+//   node scripts/setup-python.mjs          # used by scripts/demo.mjs and the tests
+import { spawnSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+export const VENV = join(ROOT, '.venv')
+export const VENV_PYTHON = join(VENV, 'bin', 'python')
+const INPUTS = ['examples/server/requirements.txt', 'python/requirements.txt', 'python/pyproject.toml']
+const STAMP = join(VENV, '.ws-bridge-setup')
+
+function run(command, args) {
+  console.log('$ ' + [command, ...args].join(' '))
+  const result = spawnSync(command, args, { cwd: ROOT, stdio: 'inherit' })
+  if (result.error) throw new Error(command + ': ' + result.error.message)
+  if (result.status !== 0) throw new Error(command + ' ' + args.join(' ') + ' exited with ' + result.status)
+}
+
+function fingerprint() {
+  const hash = createHash('sha256')
+  for (const file of INPUTS) hash.update(file + '\0' + readFileSync(join(ROOT, file)) + '\0')
+  const version = spawnSync(VENV_PYTHON, ['-c', 'import sys; print(sys.version)'], { encoding: 'utf8' })
+  hash.update(version.stdout || '')
+  return hash.digest('hex')
+}
+
+/** Creates .venv if needed and installs what changed; returns the venv's python. */
+export function setupPython() {
+  if (!existsSync(VENV_PYTHON)) run(process.env.PYTHON || 'python3', ['-m', 'venv', VENV])
+  const wanted = fingerprint()
+  const have = existsSync(STAMP) ? readFileSync(STAMP, 'utf8').trim() : ''
+  if (have === wanted) {
+    console.log('[setup-python] .venv is up to date')
+    return VENV_PYTHON
+  }
+  run(VENV_PYTHON, [
+    '-m', 'pip', 'install', '--disable-pip-version-check',
+    '-r', 'examples/server/requirements.txt',
+    '-r', 'python/requirements.txt',
+    '-e', 'python',
+  ])
+  writeFileSync(STAMP, wanted + '\n')
+  console.log('[setup-python] .venv ready')
+  return VENV_PYTHON
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  try {
+    setupPython()
+  } catch (err) {
+    console.error('[setup-python] ' + (err instanceof Error ? err.message : String(err)))
+    process.exit(1)
+  }
+}

@@ -1,0 +1,80 @@
+"""The app that test/streamlit/component.test.ts drives in a real Streamlit.
+
+Query parameters: ``room``, ``tab`` (a label for the ledger), ``key`` (a user
+key; empty = the derived one), ``status=0`` (hide the indicator),
+``fragment=1`` (the bridge inside ``st.fragment``).
+
+Environment: ``WSB_SERVER`` (the example server, http://127.0.0.1:port) and
+``WSB_LEDGER`` (a JSON-lines file). Every script run, fragment run and
+delivery is appended there with no Streamlit call in between, so the test
+counts runs and checks exactly-once delivery from the file, not the page.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+
+import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+from streamlit_ws_bridge import ws_bridge
+
+_LOCK = threading.Lock()
+LEDGER = os.environ["WSB_LEDGER"]
+SERVER = os.environ["WSB_SERVER"]
+
+
+def log(**entry: object) -> None:
+    line = json.dumps(entry)
+    with _LOCK, open(LEDGER, "a", encoding="utf-8") as ledger:
+        ledger.write(line + "\n")
+
+
+ctx = get_script_run_ctx()
+sid = ctx.session_id if ctx else "none"
+log(sid=sid, kind="run")
+
+params = st.query_params
+room = params.get("room", "e2e")
+tab = params.get("tab", "tab")
+user_key = params.get("key") or None
+show_status = params.get("status", "1") != "0"
+in_fragment = params.get("fragment") == "1"
+log(sid=sid, kind="tab", tab=tab, room=room)
+
+if st.button("rerun", key="rerun"):
+    log(sid=sid, kind="click")  # a run caused by the other widget
+hide = st.checkbox("hide the bridge", key="hide")
+
+
+def panel() -> None:
+    if in_fragment:
+        log(sid=sid, kind="fragment")
+    totals = st.session_state.setdefault("totals", {"delivered": 0})
+    if hide:
+        st.text("bridge hidden")
+        return
+    result = ws_bridge(
+        SERVER.replace("http://", "ws://") + "/ws/{room}/{player}",
+        room,
+        player="tester-" + tab,
+        key=user_key,
+        fallback_url=SERVER + "/rooms/{room}/events",
+        show_status=show_status,
+    )
+    # Straight after the call, with no Streamlit call in between.
+    log(sid=sid, kind="events", tab=tab, room=room, ids=[e.get("id") for e in result.events])
+    totals["delivered"] += len(result.events)
+    st.text(f"state: {result.state}")
+    st.text(f"delivered: {totals['delivered']}")
+    for message in result.messages[-5:]:
+        if message.get("type") == "message":
+            st.text(f"{message.get('player')}: {message.get('text')}")
+
+
+if in_fragment:
+    st.fragment(panel)()
+else:
+    panel()

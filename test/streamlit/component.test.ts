@@ -1,0 +1,394 @@
+// The Streamlit component in a real Streamlit (1.64, from .venv) and a real
+// Chromium, against the example game server. Every count comes from the
+// server's /stats or from the ledger the test app writes; the test waits on
+// conditions and never asserts a duration.
+import { spawnSync } from 'node:child_process'
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { type Browser, type BrowserContext, chromium, type FrameLocator, type Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { Ledger } from './ledger'
+import { type Proc, startGameServer, startStreamlit, until } from './processes'
+
+const PYTHON = '.venv/bin/python'
+const STREAMLIT = '.venv/bin/streamlit'
+const CHROMIUM = '/usr/bin/chromium'
+const FRAME = 'iframe[title="streamlit_ws_bridge.ws_bridge"]'
+const CHROMIUM_ARGS = [
+  '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+]
+
+function missingPieces(): string[] {
+  const missing: string[] = []
+  if (!existsSync(CHROMIUM)) missing.push(CHROMIUM)
+  if (!existsSync(STREAMLIT)) missing.push(STREAMLIT + ' (run: node scripts/setup-python.mjs)')
+  else if (spawnSync(PYTHON, ['-c', 'import streamlit_ws_bridge'], { stdio: 'ignore' }).status !== 0) {
+    missing.push('streamlit_ws_bridge in .venv (run: node scripts/setup-python.mjs)')
+  }
+  if (!existsSync('python/streamlit_ws_bridge/frontend/build/component.js')) missing.push('the component build (run: npm run build)')
+  return missing
+}
+
+const missing = missingPieces()
+if (missing.length && process.env.CI) throw new Error('the real-Streamlit e2e needs: ' + missing.join(', '))
+if (missing.length) console.warn('[test/streamlit] skipped, missing: ' + missing.join(', '))
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+interface Stats {
+  ws_connections_total: number
+  ws_connections_open: number
+  ws_open_by_room: { [room: string]: number }
+}
+
+interface Tab {
+  label: string
+  room: string
+  context: BrowserContext
+  page: Page
+  frame: FrameLocator
+  errors: string[]
+}
+
+describe.skipIf(missing.length > 0)('Streamlit component (real Streamlit, real Chromium)', () => {
+  let server: Proc & { url: string }
+  let testApp: Proc & { url: string }
+  let exampleApp: Proc & { url: string }
+  let browser: Browser
+  let ledgerDir: string
+  let ledger: Ledger
+  const tabs: Tab[] = []
+  const figures: { [name: string]: number } = {}
+
+  const post = async (path: string, body: unknown) => {
+    const response = await fetch(server.url + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+    if (!response.ok) throw new Error('POST ' + path + ': HTTP ' + response.status)
+    return response.json() as Promise<{ ids?: string[]; [field: string]: unknown }>
+  }
+  const stats = async (): Promise<Stats> => (await fetch(server.url + '/stats')).json() as Promise<Stats>
+  const openSockets = async (room: string) => (await stats()).ws_open_by_room[room] || 0
+  /** `count` events in one POST: they reach the browser as one volley. */
+  const inject = async (room: string, count: number): Promise<string[]> => (await post('/rooms/' + room + '/events', { type: 'tick', count })).ids || []
+
+  async function openTab(label: string, room: string, query = ''): Promise<Tab> {
+    const context = await browser.newContext({ viewport: { width: 1000, height: 700 } })
+    context.setDefaultTimeout(60000)
+    const page = await context.newPage()
+    const errors: string[] = []
+    page.on('pageerror', (error) => errors.push(error.message))
+    await page.goto(testApp.url + '/?room=' + room + '&tab=' + label + query)
+    const tab: Tab = { label, room, context, page, frame: page.frameLocator(FRAME), errors }
+    tabs.push(tab)
+    // Python has seen the frame's first value once it renders the connected state.
+    await page.getByText('state: connected').waitFor()
+    return tab
+  }
+
+  /** The tab with this label, opened on first use (so each test also runs alone, with -t). */
+  async function tab(label: string, room: string, query = ''): Promise<Tab> {
+    return tabs.find((t) => t.label === label) || openTab(label, room, query)
+  }
+  const TAB_A = () => tab('A', 'ra')
+  const TAB_B = () => tab('B', 'rb', '&key=user-key')
+  const TAB_C = () => tab('C', 'rc', '&status=0')
+
+  /** Every injected id delivered once, in order; nothing delivered twice overall. */
+  function expectExactlyOnce(delivered: string[], injected: string[]) {
+    const wanted = new Set(injected)
+    expect(delivered.filter((id) => wanted.has(id))).toEqual(injected)
+    expect(new Set(delivered).size).toBe(delivered.length)
+  }
+
+  const waitDelivered = (tab: Tab, ids: string[], what: string) =>
+    until(() => {
+      const got = new Set(ledger.delivered(tab.label))
+      return ids.every((id) => got.has(id))
+    }, what, 60000)
+
+  /** Clicks the app's "rerun" button every `ms` from inside the page, until the returned function is called. */
+  async function clickRerunEvery(page: Page, ms: number): Promise<() => Promise<number>> {
+    await page.evaluate((interval) => {
+      const w = window as unknown as { __clicks: number; __clicker: ReturnType<typeof setInterval> }
+      w.__clicks = 0
+      w.__clicker = setInterval(() => {
+        const button = Array.from(document.querySelectorAll('button')).find((b) => (b.textContent || '').trim() === 'rerun')
+        if (button) {
+          button.click()
+          w.__clicks++
+        }
+      }, interval)
+    }, ms)
+    return () =>
+      page.evaluate(() => {
+        const w = window as unknown as { __clicks: number; __clicker: ReturnType<typeof setInterval> }
+        clearInterval(w.__clicker)
+        return w.__clicks
+      })
+  }
+
+  beforeAll(async () => {
+    mkdirSync('test-results', { recursive: true })
+    ledgerDir = mkdtempSync(join(tmpdir(), 'wsb-e2e-'))
+    ledger = new Ledger(join(ledgerDir, 'ledger.jsonl'))
+    server = await startGameServer(PYTHON)
+    ;[testApp, exampleApp, browser] = await Promise.all([
+      startStreamlit(STREAMLIT, 'test/streamlit/app.py', { WSB_SERVER: server.url, WSB_LEDGER: ledger.path }, ['--theme.base', 'dark']),
+      startStreamlit(STREAMLIT, 'examples/streamlit_app.py', { WS_BRIDGE_SERVER: server.url }, ['--theme.base', 'light']),
+      chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS }),
+    ])
+  }, 120000)
+
+  afterAll(async () => {
+    for (const tab of tabs) await tab.context.close().catch(() => {})
+    if (browser) await browser.close().catch(() => {})
+    await Promise.all([testApp && testApp.stop(), exampleApp && exampleApp.stop(), server && server.stop()])
+    if (ledgerDir) rmSync(ledgerDir, { recursive: true, force: true })
+    console.log('[test/streamlit] measured: ' + JSON.stringify(figures))
+  }, 60000)
+
+  it('shows server events in the app, sets _wsDebug on the top window, and styles the indicator by the theme', async () => {
+    const a = await TAB_A()
+    const text = 'hello <b>there</b> ' + Date.now()
+    await post('/rooms/ra/messages', { player: 'bob', text })
+    // Rendered by the Python app, in the page (not the frame), and as text: no <b> element appears.
+    await a.page.getByText('bob: ' + text).waitFor()
+    expect(await a.page.locator('b', { hasText: 'there' }).count()).toBe(0)
+
+    const debug = await a.page.evaluate(() => {
+      const d = (window as unknown as { _wsDebug?: { getStatus(): { state: string; room: string }; ws: WebSocket | null; getMessages(): unknown[] } })._wsDebug
+      return d ? { status: d.getStatus(), readyState: d.ws && d.ws.readyState, messages: d.getMessages().length, top: window === window.top } : null
+    })
+    expect(debug).not.toBeNull()
+    expect(debug!.top).toBe(true)
+    expect(debug!.status.state).toBe('connected')
+    expect(debug!.status.room).toBe('ra')
+    expect(debug!.readyState).toBe(1)
+    expect(debug!.messages).toBeGreaterThan(0)
+
+    const indicator = a.frame.locator('#status')
+    await expect.poll(() => indicator.textContent()).toBe('🟢 Connected')
+    // The app runs with the dark theme: the indicator takes the theme's text colour, like the app's own text.
+    const frameColor = await indicator.evaluate((el) => getComputedStyle(el).color)
+    const appColor = await a.page.getByText('state: connected').evaluate((el) => getComputedStyle(el).color)
+    expect(frameColor).toBe(appColor)
+    expect(frameColor).not.toBe('rgb(0, 0, 0)')
+    expect(a.errors).toEqual([])
+  }, 120000)
+
+  it('keeps exactly one WebSocket per tab across ≥ 20 reruns by another widget, with and without a user key', async () => {
+    const [b, c] = await Promise.all([TAB_B(), TAB_C()])
+    const before = await stats()
+    const mark = ledger.mark()
+    const injected: { [room: string]: string[] } = { rb: [], rc: [] }
+    // The "rerun" button of both tabs clicked every 100 ms, with a few events now and then: the ack
+    // passed in the args changes with them, which must not remount the frame either.
+    const stops = await Promise.all([b, c].map((t) => clickRerunEvery(t.page, 100)))
+    for (let round = 0; round < 5; round++) {
+      for (const t of [b, c]) injected[t.room].push(...(await inject(t.room, 2)))
+      await sleep(300)
+    }
+    await until(() => ledger.clicks('B', mark) >= 20 && ledger.clicks('C', mark) >= 20, 'both tabs to rerun ≥ 20 times by the button', 60000)
+    await Promise.all(stops.map((stop) => stop()))
+    for (const t of [b, c]) {
+      await waitDelivered(t, injected[t.room], 'the events of tab ' + t.label)
+      expectExactlyOnce(ledger.delivered(t.label), injected[t.room])
+    }
+    const after = await stats()
+    figures.buttonRerunsB = ledger.clicks('B', mark)
+    figures.buttonRerunsC = ledger.clicks('C', mark)
+    expect(figures.buttonRerunsB).toBeGreaterThanOrEqual(20)
+    expect(figures.buttonRerunsC).toBeGreaterThanOrEqual(20)
+    figures.socketsPerTabKeyed = after.ws_open_by_room.rb
+    figures.socketsPerTabDerivedKey = after.ws_open_by_room.rc
+    expect(after.ws_open_by_room.rb).toBe(1)
+    expect(after.ws_open_by_room.rc).toBe(1)
+    // No tab connected again: the frames were never remounted.
+    expect(after.ws_connections_total - before.ws_connections_total).toBe(0)
+    // show_status=False: the frame takes no height.
+    const box = await c.page.locator(FRAME).boundingBox()
+    expect(box && box.height).toBe(0)
+    expect(await b.page.locator(FRAME).count()).toBe(1)
+  }, 180000)
+
+  it('delivers events streamed while another widget reruns the script every 30 ms exactly once, in order', async () => {
+    const b = await TAB_B()
+    const mark = ledger.mark()
+    const stop = await clickRerunEvery(b.page, 30)
+    const injected: string[] = []
+    for (let volley = 0; volley < 20; volley++) {
+      injected.push(...(await inject('rb', 5)))
+      await sleep(40)
+    }
+    // Deliveries happen while the reruns go on; then the clicking stops and the rest drains.
+    await until(() => ledger.deliveries('B', mark) >= 1, 'a delivery while the 30 ms reruns go on', 60000)
+    figures.deliveriesUnderReruns = ledger.deliveries('B', mark)
+    const clicks = await stop()
+    await waitDelivered(b, injected, '100 events streamed under 30 ms reruns')
+    expectExactlyOnce(ledger.delivered('B'), injected)
+    // The reruns really overlapped the stream.
+    figures.clicksDuringStream = clicks
+    figures.runsDuringStream = ledger.runs('B', mark)
+    expect(clicks).toBeGreaterThanOrEqual(20)
+    expect(ledger.runs('B', mark)).toBeGreaterThanOrEqual(20)
+    expect(await openSockets('rb')).toBe(1)
+  }, 120000)
+
+  it('brings a burst of 200 events (50 volleys, 10 ms apart) to Python exactly once, in order, in ≤ 25 reruns', async () => {
+    const c = await TAB_C()
+    const mark = ledger.mark()
+    const injected: string[] = []
+    for (let volley = 0; volley < 50; volley++) {
+      injected.push(...(await inject('rc', 4)))
+      await sleep(10)
+    }
+    expect(injected).toHaveLength(200)
+    await waitDelivered(c, injected, 'the 200-event burst')
+    expectExactlyOnce(ledger.delivered('C'), injected)
+    figures.burstReruns = ledger.runs('C', mark)
+    figures.burstDeliveries = ledger.deliveries('C', mark)
+    expect(ledger.runs('C', mark)).toBeLessThanOrEqual(25)
+    // Coalesced, not one value for the whole burst either: the volleys spanned several windows.
+    expect(ledger.deliveries('C', mark)).toBeGreaterThan(1)
+  }, 120000)
+
+  it('example app: chat reaches every player at once (Streamlit and the plain script-tag page), only the live panel reruns, one socket per tab', async () => {
+    const context = await browser.newContext({ viewport: { width: 1100, height: 760 } })
+    context.setDefaultTimeout(60000)
+    const ann = await context.newPage()
+    const annErrors: string[] = []
+    ann.on('pageerror', (error) => annErrors.push(error.message))
+    tabs.push({ label: 'example-ann', room: 'lobby-e2e', context, page: ann, frame: ann.frameLocator(FRAME), errors: annErrors })
+    // The plain script-tag page is the other player in the same room.
+    const plainContext = await browser.newContext()
+    const cat = await plainContext.newPage()
+    const catErrors: string[] = []
+    cat.on('pageerror', (error) => catErrors.push(error.message))
+    tabs.push({ label: 'script-tag', room: 'lobby-e2e', context: plainContext, page: cat, frame: cat.frameLocator(FRAME), errors: catErrors })
+    await Promise.all([
+      ann.goto(exampleApp.url + '/?room=lobby-e2e&player=ann'),
+      cat.goto(pathToFileURL('examples/script-tag.html').href + '?server=' + server.url + '&room=lobby-e2e&player=cat'),
+    ])
+    await expect.poll(() => ann.frameLocator(FRAME).locator('#status').textContent(), { timeout: 60000 }).toBe('🟢 Connected')
+    await cat.getByText('🟢 Connected').waitFor()
+    await ann.getByText(/^Live panel runs: \d+/).waitFor()
+
+    // Ann writes from Streamlit: both players see it.
+    const input = ann.getByPlaceholder('Say something to the room')
+    for (let i = 0; i < 2; i++) {
+      await input.fill('hello ' + i + ' from ann')
+      await input.press('Enter')
+      for (const page of [ann, cat]) await page.getByText('ann: hello ' + i + ' from ann').waitFor()
+    }
+    // Cat writes from the plain page, and a phase change comes from the server: Ann only receives,
+    // so her live panel reruns and her script does not.
+    const runsOf = async (label: RegExp) => Number(/(\d+)/.exec((await ann.getByText(label).first().textContent()) || '')![1])
+    const scriptRuns = await runsOf(/^Script runs: \d+/)
+    const panelRuns = await runsOf(/^Live panel runs: \d+/)
+    await cat.getByPlaceholder('Say something to the room').fill('meow <i>from</i> the plain page')
+    await cat.getByRole('button', { name: 'Send' }).click()
+    for (const page of [ann, cat]) await page.getByText('cat: meow <i>from</i> the plain page').waitFor()
+    await post('/rooms/lobby-e2e/phase', { phase: 'voting', topic: 'Who is the spy?' })
+    await ann.getByText('Who is the spy?').waitFor()
+    expect(await runsOf(/^Script runs: \d+/)).toBe(scriptRuns)
+    expect(await runsOf(/^Live panel runs: \d+/)).toBeGreaterThan(panelRuns)
+    expect(await openSockets('lobby-e2e')).toBe(2)
+    await expect.poll(() => ann.frameLocator(FRAME).locator('#status').textContent()).toBe('🟢 Connected')
+    await ann.screenshot({ path: 'test-results/streamlit.png' })
+  }, 180000)
+
+  it('runs no script at all during 5 s of idle (test app tabs and example app tabs)', async () => {
+    const examplePages = tabs.filter((tab) => tab.label.startsWith('example-')).map((tab) => tab.page)
+    const counters = () => Promise.all(examplePages.map(async (page) => [
+      await page.getByText(/^Script runs: \d+/).first().textContent(),
+      await page.getByText(/^Live panel runs: \d+/).first().textContent(),
+    ].join(' | ')))
+    // Start from a quiet moment: no ledger line for a second.
+    let last = ledger.mark()
+    await until(async () => {
+      await sleep(1000)
+      const now = ledger.mark()
+      const quiet = now === last
+      last = now
+      return quiet
+    }, 'the apps to settle', 30000, 0)
+    const mark = ledger.mark()
+    const exampleBefore = await counters()
+    await sleep(5000)
+    const runs = ledger.lines().slice(mark).filter((line) => line.kind === 'run' || line.kind === 'fragment')
+    figures.idleRunsTestApp = runs.length
+    expect(runs).toEqual([])
+    expect(await counters()).toEqual(exampleBefore)
+  }, 60000)
+
+  it('neither repeats nor loses an event across a page reload (new Streamlit session, empty session_state)', async () => {
+    const b = await TAB_B()
+    const first = await inject('rb', 10)
+    await waitDelivered(b, first, 'the events before the reload')
+    // No run since that delivery, so its acknowledgement never reached the frame: the frame still holds those events.
+    const record = await b.page.evaluate(() => {
+      const frame = document.querySelector('iframe[title="streamlit_ws_bridge.ws_bridge"]') as HTMLIFrameElement
+      return JSON.parse((frame.contentWindow as Window).sessionStorage.getItem('ws_component_rb') || 'null') as { ack: number; last: number }
+    })
+    expect(record.ack).toBeLessThan(record.last)
+    const sessionsBefore = ledger.sessions('B').size
+    await b.page.reload()
+    const second = await inject('rb', 10)
+    await b.page.getByText('state: connected').waitFor()
+    await waitDelivered(b, second, 'the events after the reload')
+    expect(ledger.sessions('B').size).toBe(sessionsBefore + 1)
+    expectExactlyOnce(ledger.delivered('B'), [...first, ...second])
+    await until(async () => (await openSockets('rb')) === 1, 'one socket for rb after the reload')
+  }, 120000)
+
+  it('neither repeats nor loses an event when the frame is removed and mounted again', async () => {
+    const b = await TAB_B()
+    const before = await inject('rb', 5)
+    await waitDelivered(b, before, 'the events before the remount')
+    await b.page.getByText('hide the bridge').click()
+    await until(async () => (await openSockets('rb')) === 0, 'the removed frame to close its socket')
+    const whileHidden = await inject('rb', 5)
+    await b.page.getByText('hide the bridge').click()
+    await waitDelivered(b, whileHidden, 'the events sent while the frame was gone (replayed)')
+    expectExactlyOnce(ledger.delivered('B'), before.concat(whileHidden))
+    await until(async () => (await openSockets('rb')) === 1, 'one socket for rb after the remount')
+  }, 120000)
+
+  it('reconnects and replays after the server drops every connection mid-stream: no gap, no duplicate', async () => {
+    const c = await TAB_C()
+    const before = await stats()
+    const injected: string[] = []
+    for (let volley = 0; volley < 10; volley++) {
+      if (volley === 5) expect((await post('/admin/drop-connections', {})).dropped).toBeGreaterThan(0)
+      injected.push(...(await inject('rc', 5)))
+      await sleep(30)
+    }
+    await waitDelivered(c, injected, 'the events around the dropped connection')
+    expectExactlyOnce(ledger.delivered('C'), injected)
+    await until(async () => (await openSockets('rc')) === 1, 'tab C to be connected again')
+    expect((await stats()).ws_connections_total).toBeGreaterThan(before.ws_connections_total)
+  }, 120000)
+
+  it('shows the outage in the indicator when the server goes away, and recovers when it is back on the same port', async () => {
+    const a = await TAB_A()
+    const port = server.port
+    await server.stop()
+    const indicator = a.frame.locator('#status')
+    await expect.poll(() => indicator.getAttribute('data-state'), { timeout: 60000 }).toBe('down')
+    const text = (await indicator.textContent()) || ''
+    expect(text).toMatch(/^🔴 (Disconnected|Connection error)( \((retry in \d+ s|polling every \d+ s)\))?$/)
+    // The status change reached Python too.
+    await a.page.getByText(/^state: (error|disconnected)$/).waitFor()
+    await a.page.screenshot({ path: 'test-results/streamlit-down.png' })
+
+    server = await startGameServer(PYTHON, port)
+    await expect.poll(() => indicator.textContent(), { timeout: 60000 }).toBe('🟢 Connected')
+    await a.page.getByText('state: connected').waitFor()
+    const text2 = 'back again ' + Date.now()
+    await post('/rooms/ra/messages', { player: 'bob', text: text2 })
+    await a.page.getByText('bob: ' + text2).waitFor()
+    for (const tab of tabs) expect(tab.errors).toEqual([])
+  }, 120000)
+})
