@@ -43,7 +43,7 @@ export async function run({ quick }) {
   const ms = (value, label) => ({ label, value, unit: 'ms', digits: 3 })
   return [
     row({
-      id: 'latency.p50', bench: 'latency', what: 'echo round trip p50, bridge vs raw, same page, alternating (' + count + ' round trips each)',
+      id: 'latency.p50', bench: 'latency', what: 'echo round trip p50, bridge vs raw, same page, alternating (' + count.toLocaleString('en-US') + ' round trips each)',
       baseline: ms(p('raw', 50), 'raw'), ours: ms(p('bridge', 50), 'bridge'),
       ratioText: (delta >= 0 ? '+' : '') + delta.toFixed(3) + ' ms', ratio: p('bridge', 50) / p('raw', 50),
       goal: '≤ raw + 0.2 ms', pass: delta <= 0.2, detail,

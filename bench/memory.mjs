@@ -45,7 +45,9 @@ function rows(mode, total, result, storageLabel) {
   const { samples } = result
   const heap = verdict(samples, 'heapUsed')
   const stored = verdict(samples, 'storedChars')
-  const count = total.toExponential(0).replace('e+', '·10^').replace(/^1·/, '')
+  const sup = (digits) => [...digits].map((d) => '⁰¹²³⁴⁵⁶⁷⁸⁹'[d]).join('')
+  const [mantissa, exponent] = total.toExponential(0).split('e+')
+  const count = (mantissa === '1' ? '' : mantissa + '·') + '10' + sup(exponent)
   const perMessage = samples[samples.length - 1].ms / total
   return [
     row({

@@ -124,7 +124,8 @@ function notes(rows) {
 function machineLine(m) {
   return [
     m.cpu + ', ' + m.cores + ' cores, ' + m.memoryGB + ' GB', m.os, 'Node ' + m.node, m.chromium, m.python, m.streamlit && 'Streamlit ' + m.streamlit,
-    'load average ' + m.loadAverageAtStart.join(' / ') + ' at start', m.mode + ' mode', m.date, m.commit && 'commit ' + m.commit,
+    'load average ' + m.loadAverageAtStart.join(' / ') + ' at start' + (m.loadAverageAtEnd ? ', ' + m.loadAverageAtEnd.join(' / ') + ' at end' : ''),
+    m.mode + ' mode', m.date, m.commit && 'commit ' + m.commit,
   ].filter(Boolean).join(' · ')
 }
 
