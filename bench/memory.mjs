@@ -10,7 +10,7 @@
 import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { runDetached } from './lib/browser.mjs'
-import { BENCH, haveChromium, logger, row, withTimeout } from './lib/common.mjs'
+import { BENCH, haveChromium, logger, row, track, withTimeout } from './lib/common.mjs'
 import { FeedServer } from './lib/feed-server.mjs'
 
 const log = logger('memory')
@@ -20,6 +20,7 @@ async function nodeMode(server, total) {
   const child = spawn(process.execPath, ['--expose-gc', join(BENCH, 'lib', 'memory-client.mjs'), 'ws://127.0.0.1:' + server.port + '/ws', String(total), String(STEPS)], {
     stdio: ['ignore', 'pipe', 'pipe'],
   })
+  track(child)
   let out = ''
   let err = ''
   child.stdout.on('data', (d) => (out += d))

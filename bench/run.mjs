@@ -181,6 +181,9 @@ async function main() {
   return broken ? 1 : 0
 }
 
+// On a signal, exit through process.exit so the 'exit' hooks stop the browsers and servers we started.
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(signal === 'SIGINT' ? 130 : 143))
+
 main().then(
   (code) => process.exit(code),
   (err) => {

@@ -17,7 +17,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { openDetached } from './lib/browser.mjs'
-import { BENCH, ROOT, cpuSeconds, freePort, haveChromium, logger, percentile, prng, row, skipped, sleep, until, withTimeout } from './lib/common.mjs'
+import { BENCH, ROOT, cpuSeconds, freePort, haveChromium, logger, percentile, prng, row, skipped, sleep, track, until, withTimeout } from './lib/common.mjs'
 import { ExampleServer, havePython } from './lib/example-server.mjs'
 
 const log = logger('streamlit')
@@ -50,6 +50,7 @@ export async function startStreamlit(app, env) {
       '--browser.gatherUsageStats', 'false', '--server.fileWatcherType', 'none', '--server.runOnSave', 'false'],
     { cwd: ROOT, env: { ...process.env, ...env, PYTHONUNBUFFERED: '1' }, stdio: ['ignore', 'ignore', 'pipe'] },
   )
+  track(child)
   let stderr = ''
   child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-8000)))
   const exited = new Promise((resolve) => child.on('exit', resolve))

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { CHROMIUM, CHROMIUM_ARGS, withTimeout } from './common.mjs'
+import { CHROMIUM, CHROMIUM_ARGS, track, withTimeout } from './common.mjs'
 
 let runs = 0
 
@@ -24,6 +24,7 @@ export function openDetached(url, flags = []) {
   })
   let stderr = ''
   child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-4000)))
+  track(child, true)
   const exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)))
   const signal = (name) => {
     try {

@@ -115,6 +115,25 @@ export function otherBrowserRuns() {
 
 export const haveChromium = () => existsSync(CHROMIUM)
 
+// Every child process a benchmark starts is registered here and killed if we exit
+// before it is stopped (a crash, a signal, CI's time limit): no server or browser
+// outlives the run. `group`: the child leads its own process group (detached).
+const children = new Map()
+export function track(child, group = false) {
+  children.set(child.pid, group)
+  child.on('exit', () => children.delete(child.pid))
+  return child
+}
+process.on('exit', () => {
+  for (const [pid, group] of children) {
+    try {
+      process.kill(group ? -pid : pid, 'SIGKILL')
+    } catch {
+      // already gone
+    }
+  }
+})
+
 // ---------------------------------------------------------------------------
 // Result rows. Every benchmark returns rows of this shape; run.mjs prints and saves them.
 //   { id, bench, what, baseline: {label, value, unit}, ours: {label, value, unit},

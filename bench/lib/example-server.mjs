@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { PYTHON, ROOT, cpuSeconds, withTimeout } from './common.mjs'
+import { PYTHON, ROOT, cpuSeconds, track, withTimeout } from './common.mjs'
 
 export const havePython = () => existsSync(PYTHON)
 
@@ -25,6 +25,7 @@ export class ExampleServer {
       env: { ...process.env, ...this.env, PYTHONUNBUFFERED: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
+    track(this.child)
     this.stderr = ''
     this.child.stderr.on('data', (d) => (this.stderr = (this.stderr + d).slice(-8000)))
     this.exited = new Promise((resolve) => this.child.on('exit', resolve))
@@ -52,7 +53,7 @@ export class ExampleServer {
     const pyspy = process.env.BENCH_PYSPY
     if (!dir || !pyspy) return async () => {}
     const out = join(dir, this.label + '-' + window + '.txt')
-    const child = spawn(pyspy, ['record', '--pid', String(this.pid), '--rate', '250', '--nonblocking', '--format', 'raw', '--output', out], { stdio: 'ignore' })
+    const child = track(spawn(pyspy, ['record', '--pid', String(this.pid), '--rate', '250', '--nonblocking', '--format', 'raw', '--output', out], { stdio: 'ignore' }))
     const exited = new Promise((resolve) => child.on('exit', resolve))
     return async () => {
       child.kill('SIGINT') // py-spy writes its output on SIGINT
