@@ -167,7 +167,7 @@ export async function pollingMode(seconds, idleSeconds) {
 }
 
 export async function run({ quick }) {
-  const seconds = quick ? 4 : 30
+  const seconds = quick ? 3 : 30
   const idleSeconds = quick ? 2 : 15
   log('bridge mode:', ROOMS * PER_ROOM, 'bridges,', seconds, 's active +', idleSeconds, 's idle')
   const bridge = await bridgeMode(seconds, idleSeconds)

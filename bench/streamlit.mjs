@@ -209,7 +209,7 @@ async function scenario(server, app, { events, idleSeconds, quick }) {
 export async function run({ quick }) {
   const why = unavailable()
   if (why) return [skipped('streamlit', 'Streamlit pushed vs polled', why)]
-  const options = { events: quick ? 6 : 40, idleSeconds: quick ? 4 : 20, quick }
+  const options = { events: quick ? 5 : 40, idleSeconds: quick ? 3 : 20, quick }
   const server = await new ExampleServer({}, 'streamlit').start()
   const results = {}
   try {
