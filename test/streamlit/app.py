@@ -1,4 +1,4 @@
-"""The app that test/streamlit/component.test.ts drives in a real Streamlit.
+"""The app that test/streamlit/component.e2e.test.ts drives in a real Streamlit.
 
 Query parameters: ``room``, ``tab`` (a label for the ledger), ``key`` (a user
 key; empty = the derived one), ``status=0`` (hide the indicator),
