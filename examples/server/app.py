@@ -7,7 +7,7 @@ room (`/ws/{room}/{player}?since=<last id>`) instead of polling the state every
 Run:   python examples/server/app.py --host 127.0.0.1 --port 8000   (0 = any free port)
   or:  uvicorn app:app --app-dir examples/server
 Config (env): REPLAY_LOG_SIZE, MAX_FRAME_BYTES, MAX_MSGS_PER_SEC, ALLOWED_ORIGINS,
-ROOM_TOKEN_SECRET, SEND_QUEUE_SIZE, SEND_TIMEOUT_S, MAX_ROOMS (see README.md).
+ROOM_TOKEN_SECRET, SEND_QUEUE_SIZE, SEND_TIMEOUT_S, MAX_ROOMS, EVENT_LOG_PATH (see README.md).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import os
 import socket
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path as FsPath
 from typing import Annotated, Any
 
@@ -37,6 +37,7 @@ from fastapi.responses import Response  # noqa: E402
 from pydantic import BaseModel, Field  # noqa: E402
 from starlette.types import ASGIApp, Message, Receive, Scope, Send  # noqa: E402
 
+from event_log import EventLog  # noqa: E402
 from event_store import EventStore, LoggedEvent, encode  # noqa: E402
 from room_auth import make_token, origin_allowed, verify_token  # noqa: E402
 from room_hub import Connection, Hub, Stats, TokenBucket  # noqa: E402
@@ -60,6 +61,7 @@ class Settings:
     send_queue_size: int = 10_000  # frames buffered per socket before it is dropped as too slow
     send_timeout_s: float = 5.0  # a single send slower than this drops the socket
     max_rooms: int = 10_000
+    event_log_path: str | None = None  # None = in memory only; else events persist across restarts
 
     def __post_init__(self) -> None:
         # Zero would silently mean "unbounded" for asyncio.Queue / deque sizes.
@@ -80,6 +82,7 @@ class Settings:
             send_queue_size=int(env.get("SEND_QUEUE_SIZE", d.send_queue_size)),
             send_timeout_s=float(env.get("SEND_TIMEOUT_S", d.send_timeout_s)),
             max_rooms=int(env.get("MAX_ROOMS", d.max_rooms)),
+            event_log_path=env.get("EVENT_LOG_PATH") or None,
         )
 
 
@@ -106,9 +109,14 @@ class Bridge:
         self.stats = Stats()
         self.hub = Hub()
         self.store = EventStore(settings.replay_log_size, settings.max_rooms, is_pinned=self.hub.has_connections)
+        self.event_log = EventLog(settings.event_log_path) if settings.event_log_path else None
+        if self.event_log:
+            self.event_log.load(self.store)
 
     def emit(self, room: str, kind: str, payload: Mapping[str, Any]) -> LoggedEvent:
         logged = self.store.append(room, kind, payload)
+        if self.event_log:  # written before anyone can see it
+            self.event_log.append(logged)
         self.stats.events_created += 1
         self.hub.broadcast(room, logged.text, logged.nbytes)
         return logged
@@ -357,12 +365,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000, help="0 = pick a free port")
     parser.add_argument("--log-level", default="warning")
+    parser.add_argument("--event-log", default=None, metavar="PATH",
+                        help="persist events to this file (JSON lines) and reload them on start; same as EVENT_LOG_PATH")
     args = parser.parse_args(argv)
+    served = app
+    if args.event_log:
+        served = create_app(replace(Settings.from_env(), event_log_path=args.event_log))
     # access_log off: stdout carries only the READY line (uvicorn logs access to stdout).
     # permessage-deflate off: game events are ~200-byte JSON frames, which it barely
     # shrinks, and it was 19 % of the server's CPU under fan-out (py-spy, bench row 5).
     config = uvicorn.Config(
-        app, host=args.host, port=args.port, log_level=args.log_level, access_log=False, ws_per_message_deflate=False
+        served, host=args.host, port=args.port, log_level=args.log_level, access_log=False, ws_per_message_deflate=False
     )
     ReadyServer(config).run()
 

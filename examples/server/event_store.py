@@ -136,6 +136,21 @@ class EventStore:
         room.append(logged)
         return logged
 
+    def restore(self, room_name: str, seq: int, event: Event) -> LoggedEvent:
+        """Puts back an event from a persistent log; the room's ids go on from `seq`."""
+        room = self.rooms.get(room_name)
+        if room is None or seq != room.next_seq:
+            # A new room, or one that was evicted and started over: its log must stay contiguous.
+            if room is None and len(self.rooms) >= self.max_rooms:
+                del self.rooms[next(iter(self.rooms))]
+            room = self.rooms[room_name] = Room(room_name, self.log_size, seq - 1)
+        self.rooms.move_to_end(room_name)
+        text = encode(event)
+        logged = LoggedEvent(seq, event, text, len(text.encode()))
+        room.next_seq = seq + 1
+        room.append(logged)
+        return logged
+
     def after(self, room_name: str, since: str | None) -> list[LoggedEvent]:
         room = self.rooms.get(room_name)
         return room.after(since) if room else []

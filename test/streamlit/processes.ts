@@ -71,9 +71,18 @@ export async function until<T>(check: () => T | Promise<T>, what: string, limitM
   }
 }
 
+export interface GameServerOptions {
+  /** Persist events to this file and reload them on start (--event-log), so a restart loses no replay log. */
+  eventLog?: string
+  /** Extra environment (REPLAY_LOG_SIZE …). */
+  env?: NodeJS.ProcessEnv
+}
+
 /** The example game server (examples/server/app.py) on `port` (0 = a free one), once it printed READY. */
-export async function startGameServer(python: string, port = 0): Promise<Proc & { url: string }> {
-  const { child, output } = launch(python, ['examples/server/app.py', '--host', '127.0.0.1', '--port', String(port)], {})
+export async function startGameServer(python: string, port = 0, options: GameServerOptions = {}): Promise<Proc & { url: string }> {
+  const args = ['examples/server/app.py', '--host', '127.0.0.1', '--port', String(port)]
+  if (options.eventLog) args.push('--event-log', options.eventLog)
+  const { child, output } = launch(python, args, options.env || {})
   const url = await until(() => {
     if (child.exitCode !== null) throw new Error('the example server exited:\n' + output())
     const match = /READY (http:\/\/127\.0\.0\.1:(\d+))/.exec(output())
