@@ -60,9 +60,13 @@ export function initialStatus(room: string, storage: StorageKind, storageProblem
   }
 }
 
+const COUNTERS: Array<keyof Counters> = ['received', 'stored', 'duplicates', 'invalid', 'dropped']
+
 export function isStatus(value: unknown): value is Status {
   const s = value as Status | null
-  return !!s && s.v === 1 && typeof s.state === "string" && typeof s.counters === "object" && !!s.counters
+  return !!s && s.v === 1 && typeof s.state === "string" && typeof s.counters === "object" && !!s.counters &&
+    // Totals carry on from storage: a foreign value there must not turn them into NaN.
+    COUNTERS.every((name) => Number.isFinite(s.counters[name]) && s.counters[name] >= 0)
 }
 
 /** A copy that later changes cannot reach. */

@@ -114,7 +114,8 @@ export function createMessageLog(storage: GuardedStorage, options: MessageLogOpt
       dirty = false
       let evicted = 0
       // Drop the oldest tenth (at least one) and retry: a few rewrites, not one per message.
-      while (!storage.writeText(messagesKey(room), '[' + texts.join(',') + ']') && messages.length) {
+      // The newest message always stays in memory: it is the resume id, even when storage holds nothing.
+      while (!storage.writeText(messagesKey(room), '[' + texts.join(',') + ']') && messages.length > 1) {
         const drop = Math.max(1, Math.ceil(messages.length / 10))
         messages.splice(0, drop)
         texts.splice(0, drop)
