@@ -26,6 +26,17 @@ describe('heartbeat', () => {
     await eventually(() => current?.bridge.getStatus().state === 'connected')
   })
 
+  it('reports the link disconnected the moment the heartbeat declares it dead, not connected until the next attempt', async () => {
+    server = await new EventServer({ answerPings: true }).start()
+    current = startBridge({ url: server.url, heartbeatInterval: 20, heartbeatTimeout: 40, retryDelay: 5 })
+    await server.until(() => server.open.length === 1 && pings(0) >= 2)
+    server.options.answerPings = false
+    await server.until(() => server.connections.length === 2)
+    const declared = current.statuses.find(([status]) => status.lastError === 'no answer to a ping for 40 ms; reconnecting')
+    expect(declared?.[0].state).toBe('disconnected')
+    expect(declared?.[1].state).toBe('connected')
+  })
+
   it('never reconnects a plain server that ignores pings', async () => {
     server = await new EventServer({ answerPings: false }).start()
     current = startBridge({ url: server.url, heartbeatInterval: 10, heartbeatTimeout: 10 })

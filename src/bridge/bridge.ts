@@ -227,7 +227,9 @@ export function connect(input: ConnectOptions): Bridge {
     timeout: options.heartbeatTimeout,
     ping: () => transport.send(options.pingMessage),
     dead() {
-      fault('heartbeat', 'no answer to a ping for ' + options.heartbeatTimeout + ' ms; reconnecting')
+      // The dead socket's close is never heard (reconnect() drops it), so say so here:
+      // offline, the next attempt waits for 'online' and 'connected' would stay up meanwhile.
+      fault('heartbeat', 'no answer to a ping for ' + options.heartbeatTimeout + ' ms; reconnecting', { state: 'disconnected' })
       transport.reconnect()
     },
   })
