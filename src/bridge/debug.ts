@@ -40,7 +40,8 @@ function createWsDebug(stack: DebugTarget[]): WsDebug & { __wsBridge: DebugTarge
     send: (data) => (latest() ? latest().send(data) : 'dropped'),
     clear: () => latest() && latest().clear(),
     get bridges() {
-      const byRoom: { [room: string]: DebugTarget } = {}
+      // No prototype: a room named "__proto__" is an own key like any other.
+      const byRoom: { [room: string]: DebugTarget } = Object.create(null)
       for (const bridge of stack) byRoom[bridge.room] = bridge
       return byRoom
     },

@@ -1,0 +1,31 @@
+// Unit tests for the product defects the hostile-input suite found
+// (test/faults/hostile.e2e.test.ts); each fails without its fix.
+import { describe, expect, it } from 'vitest'
+import { type DebugTarget, exposeDebug, type WsDebug } from '../../src/bridge/debug'
+
+const target = (room: string): DebugTarget => ({
+  room,
+  ws: null,
+  getStatus: () => {
+    throw new Error('not used')
+  },
+  getMessages: () => [],
+  reconnect: () => {},
+  send: () => 'dropped',
+  clear: () => {},
+})
+
+describe('_wsDebug.bridges', () => {
+  it('keeps a room named "__proto__" as an own key instead of swapping the prototype', () => {
+    const win = {} as Window & { _wsDebug?: WsDebug }
+    const proto = target('__proto__')
+    const other = target('lobby')
+    exposeDebug(win, proto)
+    exposeDebug(win, other)
+    const bridges = (win._wsDebug as WsDebug).bridges
+    expect(Object.keys(bridges).sort()).toEqual(['__proto__', 'lobby'])
+    expect(Object.getOwnPropertyDescriptor(bridges, '__proto__')?.value).toBe(proto)
+    expect(bridges.lobby).toBe(other)
+    expect(Object.prototype).not.toHaveProperty('room')
+  })
+})
