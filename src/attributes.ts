@@ -1,8 +1,9 @@
 import { type ConnectOptions, DEFAULTS } from './bridge/options'
+import { errorText } from './warn'
 
 /** An option error names the data-* attribute the page author wrote, not the option. */
 export const attributeMessage = (err: unknown): string =>
-  String(err instanceof Error ? err.message : err).replace(
+  errorText(err).replace(
     /option "(\w+)"/,
     (_, name: string) => 'attribute data-' + name.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase()),
   )

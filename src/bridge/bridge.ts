@@ -1,5 +1,5 @@
 import { guardStorage } from '../storage/guarded'
-import { createMessageLog } from '../storage/message-log'
+import { createMessageLog, isMessage } from '../storage/message-log'
 import { exposeDebug } from './debug'
 import { createEmitter } from './emitter'
 import { createPoller } from './fallback'
@@ -46,9 +46,6 @@ export interface Bridge {
   /** Closes the socket, writes storage, stops every timer; the bridge is done. */
   close(): void
 }
-
-const isObject = (value: unknown): value is Message =>
-  typeof value === 'object' && value !== null && !Array.isArray(value)
 
 function encode(data: unknown): Outgoing {
   if (typeof data === 'string' || data instanceof ArrayBuffer || ArrayBuffer.isView(data) || data instanceof Blob) return data
@@ -124,7 +121,7 @@ export function connect(input: ConnectOptions): Bridge {
     let text: string | undefined
     try {
       // Serialized once, here: a message nested too deep to serialize is refused now, not at every save.
-      text = isObject(value) ? JSON.stringify(value) : undefined
+      text = isMessage(value) ? JSON.stringify(value) : undefined
     } catch {
       problem = 'ignored a message too deeply nested to store'
     }
@@ -145,7 +142,7 @@ export function connect(input: ConnectOptions): Bridge {
     const frame = parseFrame(data, options.maxFrameSize)
     let pong = false
     try {
-      pong = isObject(frame.value) && options.isPong(frame.value) === true
+      pong = isMessage(frame.value) && options.isPong(frame.value) === true
     } catch {
       // a throwing isPong means "not a pong"
     }
@@ -178,7 +175,7 @@ export function connect(input: ConnectOptions): Bridge {
   }
 
   function stopPolling() {
-    if (poller && poller.running) poller.stop()
+    if (poller?.running) poller.stop()
   }
 
   const outbox = createOutbox(options.maxQueued)
@@ -264,7 +261,9 @@ export function connect(input: ConnectOptions): Bridge {
     getStatus: () => snapshot(status),
     getMessages: log.messages,
     reconnect() {
-      if (!closed) transport.reconnect()
+      if (closed) return
+      heartbeat.stop() // the dropped socket's close is never heard: its pending ping must not kill the next attempt
+      transport.reconnect()
     },
     clear() {
       log.clear()
@@ -275,8 +274,8 @@ export function connect(input: ConnectOptions): Bridge {
       heartbeat.stop()
       stopPolling()
       transport.close(1000, 'closed by the client')
-      if (unwatch) unwatch()
-      if (hideDebug) hideDebug()
+      unwatch?.()
+      hideDebug?.()
       outbox.clear()
       setStatus({ state: 'closed', transport: 'websocket', retryAt: null })
       closed = true

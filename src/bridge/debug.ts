@@ -32,13 +32,13 @@ function createWsDebug(stack: DebugTarget[]): WsDebug & { __wsBridge: DebugTarge
     // Kept on the object so another copy of the library (a component frame) joins the same registry.
     __wsBridge: stack,
     get ws() {
-      return latest() ? latest().ws : null
+      return latest()?.ws ?? null
     },
-    getStatus: () => latest() && latest().getStatus(),
-    getMessages: () => (latest() ? latest().getMessages() : []),
-    reconnect: () => latest() && latest().reconnect(),
-    send: (data) => (latest() ? latest().send(data) : 'dropped'),
-    clear: () => latest() && latest().clear(),
+    getStatus: () => latest()?.getStatus(),
+    getMessages: () => latest()?.getMessages() ?? [],
+    reconnect: () => latest()?.reconnect(),
+    send: (data) => latest()?.send(data) ?? 'dropped',
+    clear: () => latest()?.clear(),
     get bridges() {
       // No prototype: a room named "__proto__" is an own key like any other.
       const byRoom: { [room: string]: DebugTarget } = Object.create(null)
@@ -51,13 +51,13 @@ function createWsDebug(stack: DebugTarget[]): WsDebug & { __wsBridge: DebugTarge
 /** Adds the bridge to win._wsDebug; the returned function takes it out again. */
 export function exposeDebug(win: Window, target: DebugTarget): () => void {
   const host = win as unknown as DebugWindow
-  const existing = host._wsDebug && host._wsDebug.__wsBridge
+  const existing = host._wsDebug?.__wsBridge
   const stack = Array.isArray(existing) ? existing : []
   if (!existing) host._wsDebug = createWsDebug(stack)
   stack.push(target)
   return () => {
     const at = stack.indexOf(target)
     if (at >= 0) stack.splice(at, 1)
-    if (!stack.length && host._wsDebug && host._wsDebug.__wsBridge === stack) delete host._wsDebug
+    if (!stack.length && host._wsDebug?.__wsBridge === stack) delete host._wsDebug
   }
 }

@@ -65,7 +65,7 @@ export function createPoller(options: PollerOptions): Poller {
       loop++
       clearTimeout(timer)
       clearTimeout(abortTimer)
-      if (inFlight) inFlight.abort()
+      inFlight?.abort()
       inFlight = null
     },
   }

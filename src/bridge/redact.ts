@@ -14,7 +14,7 @@ export function redactUrl(url: string, keep: ReadonlyArray<string> = []): string
     parsed.username = '***'
     parsed.password = ''
   }
-  for (const name of Array.from(new Set(parsed.searchParams.keys()))) {
+  for (const name of new Set(parsed.searchParams.keys())) {
     if (keep.indexOf(name) < 0) parsed.searchParams.set(name, '***')
   }
   return parsed.toString()

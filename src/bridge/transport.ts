@@ -182,11 +182,11 @@ export function createTransport(options: TransportOptions, on: TransportHandlers
   function stop(code = 1000, reason = '') {
     generation++
     clearTimeout(stableTimer)
-    if (wakeUp) wakeUp()
+    wakeUp?.()
     const old = rws
     rws = null
     try {
-      if (old) old.close(code, reason)
+      old?.close(code, reason)
     } catch {
       // A socket that is already failing may refuse close(); it is abandoned either way.
     }

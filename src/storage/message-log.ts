@@ -32,7 +32,8 @@ export const messagesKey = (room: string) => 'ws_messages_' + room
 // Ids longer than this are remembered by a hash, so a hostile id cannot bloat memory or storage.
 const MAX_KEY_LENGTH = 200
 
-const isMessage = (value: unknown): value is Message =>
+/** A JSON object: what a message must be. */
+export const isMessage = (value: unknown): value is Message =>
   typeof value === 'object' && value !== null && !Array.isArray(value)
 
 const isMessageArray = (value: unknown): value is Message[] => Array.isArray(value) && value.every(isMessage)
