@@ -1,4 +1,5 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { drain, settle, useFakeClock } from './helpers/fake-time'
 import { type Recorded, startBridge } from './helpers/bridge'
 import { EventServer, eventually } from './helpers/ws-server'
 
@@ -35,6 +36,46 @@ describe('heartbeat', () => {
     const declared = current.statuses.find(([status]) => status.lastError === 'no answer to a ping for 40 ms; reconnecting')
     expect(declared?.[0].state).toBe('disconnected')
     expect(declared?.[1].state).toBe('connected')
+  })
+
+  it('detects a link that goes silent after a reconnect, before its first pong, once the server has answered pings', async () => {
+    server = await new EventServer({ answerPings: true }).start()
+    current = startBridge({ url: server.url, heartbeatInterval: 20, heartbeatTimeout: 40, retryDelay: 5 })
+    await server.until(() => server.open.length === 1 && pings(0) >= 2)
+    // The link drops; the next connection goes half-open before it answers any ping (a second network change).
+    server.options.answerPings = false
+    server.dropAll()
+    await server.until(() => server.connections.length === 3 || (server.connections.length === 2 && pings(1) >= 10))
+    expect(server.connections).toHaveLength(3)
+    expect(current.errors.filter((e) => e.kind === 'heartbeat')).toHaveLength(1)
+  })
+
+  it('forgets the pending ping on reconnect(): the old timeout never kills the new attempt', async () => {
+    useFakeClock()
+    try {
+      server = await new EventServer({ answerPings: true }).start()
+      let calls = 0
+      let release = () => {}
+      const gate = new Promise<void>((resolve) => (release = resolve))
+      const url = async () => (++calls === 1 ? server.url : gate.then(() => server.url))
+      const recorded = (current = startBridge({ url, heartbeatInterval: 20, heartbeatTimeout: 40 }))
+      await settle(() => server.open.length === 1 && recorded.bridge.getStatus().state === 'connected', 'connected')
+      vi.advanceTimersByTime(20)
+      await settle(() => pings(0) === 1, 'the first ping')
+      await drain() // its pong arrives: the server answers pings
+      server.options.answerPings = false
+      vi.advanceTimersByTime(20)
+      await settle(() => pings(0) === 2, 'a ping left unanswered')
+      recorded.bridge.reconnect() // the next attempt waits for its URL
+      vi.advanceTimersByTime(200)
+      await drain()
+      expect(recorded.errors).toEqual([])
+      release()
+      await settle(() => server.open.length === 1 && server.connections.length === 2, 'the new connection')
+      expect(server.connections).toHaveLength(2)
+    } finally {
+      vi.useRealTimers()
+    }
   })
 
   it('never reconnects a plain server that ignores pings', async () => {

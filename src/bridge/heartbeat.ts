@@ -6,7 +6,7 @@ export interface HeartbeatOptions {
 }
 
 export interface Heartbeat {
-  /** The socket opened: ping every interval, trusting nothing yet. */
+  /** The socket opened: ping every interval. */
   start(): void
   stop(): void
   /** Any frame proves the link alive; a pong also proves the server answers pings. */
@@ -15,7 +15,7 @@ export interface Heartbeat {
 
 /**
  * App-level ping with a safe default: the timeout is enforced only once the
- * server has answered a ping on this connection, so a plain server that
+ * server has answered a ping (on any connection so far), so a plain server that
  * ignores pings is never reconnected in a loop, while a half-open link to a
  * server that does answer is found within interval + timeout.
  */
@@ -32,8 +32,9 @@ export function createHeartbeat(options: HeartbeatOptions): Heartbeat {
 
   return {
     start() {
+      // A server that answered pings once answers them on every connection: a new
+      // link that goes half-open before its first pong is found too.
       stop()
-      answers = false
       if (!options.interval) return
       pingTimer = setInterval(() => {
         options.ping()
