@@ -84,7 +84,7 @@ export function bridgePageMarkup(data: Record<string, string | number>, before =
 /** page.waitForFunction with a message that says what did not happen. */
 export async function pageUntil<A>(page: Page, check: (arg: A) => unknown, arg: A, what: string, timeout = 30000): Promise<void> {
   try {
-    await page.waitForFunction(check, arg, { timeout })
+    await page.waitForFunction(check as (arg: unknown) => unknown, arg as unknown, { timeout })
   } catch (err) {
     throw new Error('timed out waiting (in the page) for ' + what + ': ' + (err instanceof Error ? err.message.split('\n')[0] : String(err)))
   }
