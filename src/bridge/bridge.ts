@@ -150,18 +150,24 @@ export function connect(input: ConnectOptions): Bridge {
     if (!pong) accept(frame.value, frame.problem)
   }
 
-  const resume = (): [string, string] | null => {
+  /**
+   * `address` resolved against the page, with the last id held as `param`
+   * (none before the first message): how every (re)connect and poll resumes.
+   */
+  function resumeUrl(address: string, param: string | false): URL {
+    const url = new URL(address, typeof location !== 'undefined' ? location.href : undefined)
     const last = log.lastId()
-    return last === undefined ? null : [resumeParam || 'since', last]
+    if (param && last !== undefined) url.searchParams.set(param, last)
+    return url
   }
 
+  const { fallbackUrl } = options
   const poller =
-    options.fallbackUrl
+    fallbackUrl
       ? createPoller({
-          url: options.fallbackUrl,
+          url: () => resumeUrl(fallbackUrl, resumeParam || 'since').toString(),
           interval: options.fallbackInterval,
           fetch: fetchImpl,
-          resume,
           isOnline,
           received: (list) => list.forEach((value) => accept(value)),
           error: (message) => report('fallback', message),
@@ -185,11 +191,9 @@ export function connect(input: ConnectOptions): Bridge {
       ...options,
       WebSocket: WebSocketImpl,
       prepareUrl(provided) {
-        const url = new URL(provided, win ? win.location.href : undefined)
+        const url = resumeUrl(provided, resumeParam)
         url.protocol = url.protocol.replace(/^http/, 'ws')
         if (!/^wss?:$/.test(url.protocol)) throw new TypeError('not a ws:// or wss:// URL: ' + redactUrl(provided))
-        const since = resumeParam && resume()
-        if (since) url.searchParams.set(since[0], since[1])
         return url.toString()
       },
       isOnline,

@@ -1,11 +1,10 @@
 import { errorText } from '../warn'
 
 export interface PollerOptions {
-  url: string
+  /** The URL of the next poll, carrying the last id held: the endpoint answers what came after it. */
+  url: () => string
   interval: number
   fetch: typeof fetch
-  /** Query parameter for the last id held, and the id; the endpoint answers what came after it. */
-  resume: () => [string, string] | null
   isOnline: () => boolean
   received: (messages: unknown[]) => void
   error: (message: string) => void
@@ -28,16 +27,13 @@ export function createPoller(options: PollerOptions): Poller {
 
   async function poll(mine: number) {
     if (options.isOnline()) {
-      const url = new URL(options.url, typeof location !== 'undefined' ? location.href : undefined)
-      const resume = options.resume()
-      if (resume) url.searchParams.set(resume[0], resume[1])
       const controller = (inFlight = new AbortController())
       // A poll must never hang the feed: it is abandoned when the next one is due.
       abortTimer = setTimeout(() => controller.abort(), options.interval)
       try {
         // Called unbound: the browser's fetch throws "Illegal invocation" when `this` is not the window.
         const get = options.fetch
-        const response = await get(url.toString(), { signal: controller.signal, cache: 'no-store' })
+        const response = await get(options.url(), { signal: controller.signal, cache: 'no-store' })
         if (!response.ok) throw new Error('HTTP ' + response.status)
         const body: unknown = await response.json()
         if (!Array.isArray(body)) throw new Error('not a JSON array')
