@@ -60,6 +60,8 @@ describe.skipIf(missing.length > 0)('Streamlit component (real Streamlit, real C
   let browser: Browser
   let ledgerDir: string
   let ledger: Ledger
+  /** The game server's persistent event log: a restart keeps its replay log, as a real deployment would. */
+  let eventLog: string
   const tabs: Tab[] = []
   const figures: { [name: string]: number } = {}
 
@@ -153,7 +155,8 @@ describe.skipIf(missing.length > 0)('Streamlit component (real Streamlit, real C
     mkdirSync('test-results', { recursive: true })
     ledgerDir = mkdtempSync(join(tmpdir(), 'wsb-e2e-'))
     ledger = new Ledger(join(ledgerDir, 'ledger.jsonl'))
-    server = await startGameServer(PYTHON)
+    eventLog = join(ledgerDir, 'events.jsonl')
+    server = await startGameServer(PYTHON, 0, { eventLog })
     ;[testApp, exampleApp, browser] = await Promise.all([
       startStreamlit(STREAMLIT, 'test/streamlit/app.py', { WSB_SERVER: server.url, WSB_LEDGER: ledger.path }, ['--theme.base', 'dark']),
       startStreamlit(STREAMLIT, 'examples/streamlit_app.py', { WS_BRIDGE_SERVER: server.url }, ['--theme.base', 'light']),
@@ -391,6 +394,23 @@ describe.skipIf(missing.length > 0)('Streamlit component (real Streamlit, real C
     expect((await stats()).ws_connections_total).toBeGreaterThan(before.ws_connections_total)
   }, 120000)
 
+  it('reconnects after a server restart mid-stream and replays what it missed: no gap, no duplicate', async () => {
+    const c = await TAB_C()
+    const injected: string[] = []
+    for (let volley = 0; volley < 10; volley++) {
+      if (volley === 5) {
+        const port = server.port
+        await server.stop()
+        server = await startGameServer(PYTHON, port, { eventLog })
+      }
+      injected.push(...(await inject('rc', 5)))
+      await sleep(30)
+    }
+    await waitDelivered(c, injected, 'the events around the server restart')
+    expectExactlyOnce(ledger.delivered('C'), injected)
+    await until(async () => (await openSockets('rc')) === 1, 'tab C to be connected to the restarted server')
+  }, 120000)
+
   it('shows the outage in the indicator when the server goes away, and recovers when it is back on the same port', async () => {
     const a = await TAB_A()
     const port = server.port
@@ -403,7 +423,7 @@ describe.skipIf(missing.length > 0)('Streamlit component (real Streamlit, real C
     await a.page.getByText(/^state: (error|disconnected)$/).waitFor()
     await a.page.screenshot({ path: 'test-results/streamlit-down.png' })
 
-    server = await startGameServer(PYTHON, port)
+    server = await startGameServer(PYTHON, port, { eventLog })
     await expect.poll(() => indicator.textContent(), { timeout: 60000 }).toBe('🟢 Connected')
     await a.page.getByText('state: connected').waitFor()
     const text2 = 'back again ' + Date.now()
