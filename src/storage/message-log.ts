@@ -70,11 +70,24 @@ export function createMessageLog(storage: GuardedStorage, options: MessageLogOpt
 
   let messages: Message[] = (storage.read(messagesKey(room), isMessageArray) || []).slice(-maxMessages)
   let texts = messages.map((message) => JSON.stringify(message))
-  // Insertion-ordered, so the oldest id is the first to forget.
+  // Ids remembered for dedup; `order` lists them oldest first from `head`, so forgetting the
+  // oldest is O(1) (reaching a Set's first entry walks every deleted slot V8 still keeps).
   const seen = new Set<string>()
+  let order: string[] = []
+  let head = 0
+  const remember = (key: string) => {
+    seen.add(key)
+    order.push(key)
+    // Kept messages' ids are always remembered; the window adds older ones on top.
+    while (seen.size > dedupWindow + maxMessages) seen.delete(order[head++])
+    if (head > dedupWindow + maxMessages) {
+      order = order.slice(head)
+      head = 0
+    }
+  }
   for (const message of messages) {
     const key = keyOf(message)
-    if (key) seen.add(key)
+    if (key && !seen.has(key)) remember(key)
   }
   let dirty = false
 
@@ -83,9 +96,7 @@ export function createMessageLog(storage: GuardedStorage, options: MessageLogOpt
       const key = keyOf(message)
       if (key !== undefined) {
         if (seen.has(key)) return 'duplicate'
-        seen.add(key)
-        // Kept messages' ids are always remembered; the window adds older ones on top.
-        while (seen.size > dedupWindow + maxMessages) seen.delete(seen.values().next().value as string)
+        remember(key)
       }
       messages.push(message)
       texts.push(text)
@@ -108,6 +119,8 @@ export function createMessageLog(storage: GuardedStorage, options: MessageLogOpt
       messages = []
       texts = []
       seen.clear()
+      order = []
+      head = 0
       dirty = true
     },
     save() {
