@@ -66,7 +66,7 @@ export default [
           unsafe_arrows: true,
           // reconnecting-websocket logs through this._debug() only with its debug
           // option, which the bridge never sets: its log strings are dead weight.
-          pure_funcs: ['this._debug', '_this._debug'],
+          pure_funcs: ['this._debug'],
         },
         // reconnecting-websocket's private members (_ws, _connectLock, …) never
         // leave this bundle, so their long names can go. _wsDebug is public.
@@ -74,7 +74,9 @@ export default [
         format: { comments: false },
       }),
     ],
-    output: { file: 'dist/ws-bridge.min.js', format: 'iife', sourcemap: true },
+    // freeze: false, since the one namespace object (reconnecting-websocket's, for
+    // the #112 default-export guard) never leaves transport.ts.
+    output: { file: 'dist/ws-bridge.min.js', format: 'iife', sourcemap: true, freeze: false },
   },
   // Streamlit component frame: its own bundle, beside the Python package that serves it.
   // streamlit-component-lib (and the apache-arrow it pulls in) lives here only.

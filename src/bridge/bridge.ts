@@ -104,7 +104,7 @@ export function connect(input: ConnectOptions): Bridge {
 
   function setStatus(patch: Partial<Status>) {
     const old = status
-    status = { ...status, ...patch, counters: { ...status.counters } }
+    status = snapshot({ ...status, ...patch })
     persist()
     events.emit('status', snapshot(status), old)
   }
