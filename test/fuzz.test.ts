@@ -13,6 +13,10 @@ beforeAll(async () => {
 })
 
 afterAll(async () => {
+  const { received, stored, duplicates, invalid } = recorded.bridge.getStatus().counters
+  const reported = recorded.errors.filter((e) => e.kind === 'frame').length
+  console.log('[faults] fuzz (Node, fast-check): ' + received + ' frames, stored ' + stored + ', duplicates ' + duplicates + ', invalid ' + invalid +
+    ' = reported ' + reported + ', kept ' + recorded.bridge.getMessages().length + ', polluted ' + ('polluted' in {} ? 1 : 0))
   recorded.bridge.close()
   await server.stop()
 })
@@ -26,6 +30,8 @@ const hostileFrame = fc.oneof(
   fc.string({ unit: 'binary' }), // lone surrogates included
   fc.json(),
   fc.jsonValue().map((v) => JSON.stringify({ id: v, type: 'x' })),
+  fc.string({ minLength: 1000, maxLength: 20_000 }).map((id) => JSON.stringify({ id })),
+  fc.string({ unit: 'binary' }).map((text) => '{"id":"' + text.replace(/["\\\u0000-\u001f]/g, '') + '","text":"' + text.replace(/["\\\u0000-\u001f]/g, '') + '"}'),
   fc.constantFrom(
     '{"__proto__":{"polluted":true},"id":"p1"}',
     '{"constructor":{"prototype":{"polluted":true}},"id":"p2"}',
@@ -37,6 +43,15 @@ const hostileFrame = fc.oneof(
     nested(100_000),
     nestedObject(5_000),
     '\uD800',
+    '{"id":"\uD800","\uDC00":"\uDBFF"}',
+    '{"id":"\\ud800","text":"\\udfff\\ud800"}',
+    '{"id":5}',
+    '{"id":"5"}',
+    '{"id":-0}',
+    '{"id":true}',
+    '{"id":[1,{"a":null}]}',
+    '{"constructor":{"prototype":{"polluted":true}},"__proto__":[],"id":"p3"}',
+    '{"id":"toString","toString":"x","valueOf":1,"hasOwnProperty":null}',
     '',
   ),
 )
@@ -55,6 +70,9 @@ function checkInvariants() {
   const { received, stored, duplicates, invalid } = status.counters
   expect(status.state).toBe('connected')
   expect(stored + duplicates + invalid).toBe(received)
+  // Every refused frame is also reported, once, as an 'error' event of kind 'frame'.
+  expect(recorded.errors.filter((e) => e.kind === 'frame')).toHaveLength(invalid)
+  expect(Array.prototype).not.toHaveProperty('polluted')
   expect(recorded.bridge.getMessages().length).toBeLessThanOrEqual(100)
   expect(({} as { polluted?: unknown }).polluted).toBeUndefined()
   expect(Object.prototype).not.toHaveProperty('polluted')
