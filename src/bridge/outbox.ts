@@ -5,7 +5,6 @@ export type Outgoing = string | ArrayBufferLike | Blob | ArrayBufferView
 
 /** Outgoing messages held while disconnected, bounded, flushed in order on open. */
 export interface Outbox {
-  readonly size: number
   push(data: Outgoing): boolean
   /** Sends queued messages in order while `send` succeeds; the rest stay queued. */
   flush(send: (data: Outgoing) => boolean): void
@@ -15,9 +14,6 @@ export interface Outbox {
 export function createOutbox(limit: number): Outbox {
   let queue: Outgoing[] = []
   return {
-    get size() {
-      return queue.length
-    },
     push(data) {
       if (queue.length >= limit) return false
       queue.push(data)
