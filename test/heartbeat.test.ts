@@ -78,6 +78,19 @@ describe('heartbeat', () => {
     }
   })
 
+  it('polls the fallback URL the moment the heartbeat declares the link dead, not only once the next attempt fails', async () => {
+    server = await new EventServer({ answerPings: true }).start()
+    let calls = 0
+    // The next attempt hangs on its URL (a token fetch on a dead network): it neither opens nor fails.
+    const url = async () => (++calls === 1 ? server.url : new Promise<string>(() => {}))
+    current = startBridge({ url, heartbeatInterval: 20, heartbeatTimeout: 40, retryDelay: 5, fallbackUrl: server.httpUrl + '/events', fallbackInterval: 60000 })
+    await server.until(() => server.open.length === 1 && pings(0) >= 2)
+    server.options.answerPings = false
+    await server.until(() => server.polls.length === 1)
+    expect(calls).toBe(2)
+    expect(current.bridge.getStatus()).toMatchObject({ state: 'disconnected', transport: 'polling' })
+  })
+
   it('never reconnects a plain server that ignores pings', async () => {
     server = await new EventServer({ answerPings: false }).start()
     current = startBridge({ url: server.url, heartbeatInterval: 10, heartbeatTimeout: 10 })

@@ -232,6 +232,8 @@ export function connect(input: ConnectOptions): Bridge {
       // offline, the next attempt waits for 'online' and 'connected' would stay up meanwhile.
       fault('heartbeat', 'no answer to a ping for ' + options.heartbeatTimeout + ' ms; reconnecting', { state: 'disconnected' })
       transport.reconnect()
+      // The socket is down now; the next attempt may take up to connectTimeout to fail.
+      startPolling()
     },
   })
 

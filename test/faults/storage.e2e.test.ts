@@ -239,6 +239,11 @@ describe.skipIf(!checkChromium('the storage fault suite'))('storage faults in he
     const tab = await open(room)
     const early = stream(room, 40)
     await untilDelivered(tab.page, 40)
+    // Writes are coalesced (flushDelay), so a bridge started before the flush
+    // reads an older array and rightly fetches the rest from the server: its
+    // listeners never saw those. Start it once the first 40 are stored, so what
+    // it should deliver is exactly what comes after.
+    await pageUntil(tab.page, (r) => (JSON.parse(sessionStorage.getItem('ws_messages_' + r) || '[]') as Message[]).at(-1)?.id === r + '-40', room, 'the first 40 in storage')
     // The second bridge, as an app calling WsBridge.connect next to the tag would.
     await tab.page.evaluate(
       ([url, r]) => {
