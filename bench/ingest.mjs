@@ -16,7 +16,7 @@ const log = logger('ingest')
 const VARIANTS = ['raw', 'bridge', 'naive']
 
 export async function run({ quick }) {
-  const n = quick ? 2000 : 20000
+  const n = quick ? 2000 : 100000
   const nNaive = quick ? 300 : 2000
   const rounds = quick ? 3 : 5
   const server = await new FeedServer().start()
