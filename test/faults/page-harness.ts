@@ -106,6 +106,10 @@ export const untilConnected = (page: Page) =>
 export const untilDelivered = (page: Page, count: number) =>
   pageUntil(page, (n) => (window as unknown as FaultWindow).__got.length >= n, count, count + ' messages delivered to the listener')
 
+/** Waits until the newest message stored under ws_messages_{room} is `id`: the coalesced write has happened. */
+export const untilStoredLast = (page: Page, room: string, id: string, what = 'the last message in storage') =>
+  pageUntil(page, ([r, last]) => (JSON.parse(sessionStorage.getItem('ws_messages_' + r) || '[]') as Array<{ id?: unknown }>).at(-1)?.id === last, [room, id] as const, what)
+
 export const pageStatus = (page: Page) => page.evaluate(() => ((window as unknown as FaultWindow).WsBridge.bridge as Bridge).getStatus())
 
 /** The figure line every case prints. */

@@ -20,6 +20,7 @@ import {
   pageUntil,
   untilConnected,
   untilDelivered,
+  untilStoredLast,
 } from './page-harness'
 
 const TIMEOUT = 90000
@@ -243,7 +244,7 @@ describe.skipIf(!checkChromium('the storage fault suite'))('storage faults in he
     // reads an older array and rightly fetches the rest from the server: its
     // listeners never saw those. Start it once the first 40 are stored, so what
     // it should deliver is exactly what comes after.
-    await pageUntil(tab.page, (r) => (JSON.parse(sessionStorage.getItem('ws_messages_' + r) || '[]') as Message[]).at(-1)?.id === r + '-40', room, 'the first 40 in storage')
+    await untilStoredLast(tab.page, room, room + '-40', 'the first 40 in storage')
     // The second bridge, as an app calling WsBridge.connect next to the tag would.
     await tab.page.evaluate(
       ([url, r]) => {
@@ -264,7 +265,7 @@ describe.skipIf(!checkChromium('the storage fault suite'))('storage faults in he
     const last = stream(room, 20)
     await untilDelivered(tab.page, 320)
     await pageUntil(tab.page, (n) => ((window as unknown as FaultWindow).__got2 as unknown[]).length >= n, 280, 'the second bridge to deliver 280')
-    await pageUntil(tab.page, (r) => (JSON.parse(sessionStorage.getItem('ws_messages_' + r) || '[]') as Message[]).at(-1)?.id === r + '-' + 320, room, 'the last message in storage')
+    await untilStoredLast(tab.page, room, room + '-320')
     await tab.page.evaluate(() => {
       const w = window as unknown as FaultWindow
       ;(w.WsBridge.bridge as Bridge).close()
@@ -295,7 +296,7 @@ describe.skipIf(!checkChromium('the storage fault suite'))('storage faults in he
     await serverUntil(server, () => socketsOf(room).length === 2, 'the second bridge to connect')
     const ids = stream(room, 130)
     await untilDelivered(tab.page, 130)
-    await pageUntil(tab.page, (r) => (JSON.parse(sessionStorage.getItem('ws_messages_' + r) || '[]') as Message[]).at(-1)?.id === r + '-' + 130, room, 'the last message in storage')
+    await untilStoredLast(tab.page, room, room + '-130')
     await tab.page.goto(pages.add(html(scriptTag({ url: server.url + '/' + room, room }))))
     await untilConnected(tab.page)
 
