@@ -17,15 +17,8 @@ import { PageServer, ROOT, SCRIPT_FILE, html, scriptBuilt, scriptTag } from '../
 import { EventServer } from '../helpers/ws-server'
 import { type Proc, startGameServer, until } from '../streamlit/processes'
 import { FaultProxy, type Link } from './fault-proxy'
+import { checkChromium, executablePath } from './page-harness'
 
-const executablePath = process.env.CHROMIUM_PATH || '/usr/bin/chromium'
-const haveChromium = existsSync(executablePath)
-if (!haveChromium) {
-  const hint = 'install it (apt-get install -y chromium) or point CHROMIUM_PATH at a Chromium binary'
-  // In CI a missing browser is a broken environment, not a reason to go green.
-  if (process.env.CI) throw new Error('[test/faults] CI is set but there is no Chromium at ' + executablePath + ': ' + hint)
-  console.warn('[test/faults] skipping the network fault suite: no Chromium at ' + executablePath + '; ' + hint)
-}
 const PYTHON = join(ROOT, '.venv', 'bin', 'python')
 
 const TIMEOUT = 120000
@@ -257,7 +250,7 @@ const median = (values: number[]) => {
   return sorted.length ? sorted[Math.floor(sorted.length / 2)] : NaN
 }
 
-describe.skipIf(!haveChromium)('network faults between headless Chromium and the example server', { timeout: TIMEOUT }, () => {
+describe.skipIf(!checkChromium('the network fault suite'))('network faults between headless Chromium and the example server', { timeout: TIMEOUT }, () => {
   let browser: Browser
   let pages: PageServer
   let server: Proc & { url: string }
