@@ -20,7 +20,9 @@ export class Ledger {
     } catch {
       return []
     }
-    return text.split('\n').filter((line) => line.trim()).map((line) => JSON.parse(line) as Line)
+    // The app may be mid-write: a line counts once its newline is there.
+    const complete = text.slice(0, text.lastIndexOf('\n') + 1)
+    return complete.split('\n').filter((line) => line.trim()).map((line) => JSON.parse(line) as Line)
   }
 
   /** A position to count from: the number of lines so far. */
