@@ -7,8 +7,8 @@ Run it with ``npm run demo`` (starts the example server too), or by hand:
 
 Open ``http://localhost:8501/?room=lobby&player=ann`` (or join from the sidebar).
 Chat, votes and phase changes reach every player at once: the live panel is an
-``st.fragment``, so an event reruns that panel only, and nothing reruns while
-the room is quiet.
+``st.fragment``, so an event (or a chat line you send) reruns that panel
+only, and nothing reruns while the room is quiet.
 """
 
 from __future__ import annotations
@@ -57,6 +57,8 @@ class Room:
     chat: list[dict[str, Any]] = field(default_factory=list)
     seen: set[str] = field(default_factory=set)
     events_applied: int = 0
+    # The newest event the snapshot includes: the bridge's first connection resumes after it.
+    last_event_id: str | None = None
 
     @classmethod
     def load(cls, room: str) -> Room:
@@ -66,6 +68,7 @@ class Room:
             topic=state.get("topic"),
             players=list(state.get("players", [])),
             votes=dict(state.get("votes", {})),
+            last_event_id=state.get("last_event_id"),
         )
         for message in state.get("messages", []):
             model.add_chat(message)
@@ -140,13 +143,24 @@ with st.sidebar:
     st.subheader("Connection")
 
 
+def snapshot_url(model: Room) -> str:
+    """The socket URL, resuming right after the snapshot's last event.
+
+    The snapshot comes from the first run and the socket opens a moment later,
+    in the browser: without ``since``, an event sent in between would be in
+    neither. An empty ``since`` (a room with no events yet) replays the whole
+    log. Once the bridge holds messages it sends its own ``since``.
+    """
+    return WS_URL + "?since=" + urllib.parse.quote(model.last_event_id or "", safe="")
+
+
 @st.fragment
 def live_panel() -> None:
     """Reruns alone whenever the bridge pushes something."""
     state.panel_runs = state.get("panel_runs", 0) + 1
     with st.sidebar:
         # The indicator (🟢/🟡/🔴) sits in the sidebar; events reach model.apply exactly once.
-        result: BridgeResult = ws_bridge(WS_URL, room, player=player, fallback_url=FALLBACK_URL, on_event=model.apply)
+        result: BridgeResult = ws_bridge(snapshot_url(model), room, player=player, fallback_url=FALLBACK_URL, on_event=model.apply)
         if result.status.get("transport") == "polling":
             st.caption("WebSocket down: polling the server every 10 s.")
     st.markdown(f"**Phase:** {model.phase}" + (f" · **Topic:** {model.topic}" if model.topic else ""))
@@ -158,12 +172,15 @@ def live_panel() -> None:
         with st.chat_message("user" if author == player else "assistant", avatar="🙂" if author == player else "💬"):
             st.text(f"{author}: {event.get('text')}")  # text, never markdown or HTML
     st.caption(f"Live panel runs: {state.panel_runs} · events applied: {model.events_applied}")
+    # In the fragment, a chat line reruns the panel only. Outside it, Streamlit
+    # 1.64 now and then dropped a submission made while the panel was rerunning.
+    text = st.chat_input("Say something to the room")
+    if text:
+        api("POST", room_path(room, "/messages"), {"player": player, "text": text})
 
-
-live_panel()
-
-text = st.chat_input("Say something to the room")
-if text:
-    api("POST", room_path(room, "/messages"), {"player": player, "text": text})
 
 st.caption(f"Script runs: {state.runs}")
+
+# The fragment comes last: with Streamlit 1.64 an element placed after a
+# fragment sometimes vanished when a fragment run followed a full run.
+live_panel()

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { type Browser, type BrowserContext, chromium, type FrameLocator, type Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { Ledger } from './ledger'
 import { type Proc, startGameServer, startStreamlit, until } from './processes'
 
@@ -164,6 +164,23 @@ describe.skipIf(missing.length > 0)('Streamlit component (real Streamlit, real C
     ])
   }, 120000)
 
+  /**
+   * On a failure, what each tab showed and what the servers printed: CI keeps only the log,
+   * so this is the one view of a failed run (with a screenshot per tab under test-results/).
+   */
+  async function dumpForFailure() {
+    for (const tab of tabs) {
+      const shown = await tab.page.evaluate(() => document.body.innerText).catch((err: unknown) => 'unreadable: ' + String(err))
+      const indicator = await tab.frame.locator('#status').textContent({ timeout: 1000 }).catch(() => 'no indicator')
+      await tab.page.screenshot({ path: 'test-results/failed-' + tab.label + '.png', timeout: 5000 }).catch(() => {})
+      console.log('[test/streamlit] tab ' + tab.label + ' at ' + tab.page.url() + ', indicator ' + JSON.stringify(indicator) + ', page errors ' + JSON.stringify(tab.errors) + ', page text:\n' + shown.slice(-3000))
+    }
+    for (const [name, proc] of [['game server', server], ['test app', testApp], ['example app', exampleApp]] as const) {
+      if (proc) console.log('[test/streamlit] ' + name + ' printed (last 3000 chars):\n' + proc.output().slice(-3000))
+    }
+  }
+  beforeEach(({ onTestFailed }) => onTestFailed(dumpForFailure))
+
   afterAll(async () => {
     for (const tab of tabs) await tab.context.close().catch(() => {})
     if (browser) await browser.close().catch(() => {})
@@ -277,7 +294,7 @@ describe.skipIf(missing.length > 0)('Streamlit component (real Streamlit, real C
     expect(ledger.deliveries('C', mark)).toBeGreaterThan(1)
   }, 120000)
 
-  it('example app: chat reaches every player at once (Streamlit and the plain script-tag page), only the live panel reruns, one socket per tab', async () => {
+  it('example app: chat reaches every player at once (Streamlit and the plain script-tag page), only the live panel reruns (sending or receiving), one socket per tab', async () => {
     const context = await browser.newContext({ viewport: { width: 1100, height: 760 } })
     context.setDefaultTimeout(60000)
     const ann = await context.newPage()
@@ -297,18 +314,18 @@ describe.skipIf(missing.length > 0)('Streamlit component (real Streamlit, real C
     await expect.poll(() => ann.frameLocator(FRAME).locator('#status').textContent(), { timeout: 60000 }).toBe('🟢 Connected')
     await cat.getByText('🟢 Connected').waitFor()
     await ann.getByText(/^Live panel runs: \d+/).waitFor()
+    const runsOf = async (label: RegExp) => Number(/(\d+)/.exec((await ann.getByText(label).first().textContent()) || '')![1])
+    const scriptRuns = await runsOf(/^Script runs: \d+/)
 
-    // Ann writes from Streamlit: both players see it.
+    // Ann writes from Streamlit (the chat input is in the live panel): both players see it.
     const input = ann.getByPlaceholder('Say something to the room')
     for (let i = 0; i < 2; i++) {
       await input.fill('hello ' + i + ' from ann')
       await input.press('Enter')
       for (const page of [ann, cat]) await page.getByText('ann: hello ' + i + ' from ann').waitFor()
     }
-    // Cat writes from the plain page, and a phase change comes from the server: Ann only receives,
-    // so her live panel reruns and her script does not.
-    const runsOf = async (label: RegExp) => Number(/(\d+)/.exec((await ann.getByText(label).first().textContent()) || '')![1])
-    const scriptRuns = await runsOf(/^Script runs: \d+/)
+    // Cat writes from the plain page, and a phase change comes from the server: Ann only receives.
+    // Whether Ann sends or receives, her live panel reruns and her script does not.
     const panelRuns = await runsOf(/^Live panel runs: \d+/)
     await cat.getByPlaceholder('Say something to the room').fill('meow <i>from</i> the plain page')
     await cat.getByRole('button', { name: 'Send' }).click()
@@ -321,6 +338,36 @@ describe.skipIf(missing.length > 0)('Streamlit component (real Streamlit, real C
     await expect.poll(() => ann.frameLocator(FRAME).locator('#status').textContent()).toBe('🟢 Connected')
     await ann.screenshot({ path: 'test-results/streamlit.png' })
   }, 180000)
+
+  it('example app: an event sent after the page took its snapshot but before its socket opened still shows, once', async () => {
+    const room = 'lobby-gap'
+    await post('/rooms/' + room + '/messages', { player: 'eve', text: 'in the snapshot' })
+    const context = await browser.newContext({ viewport: { width: 1100, height: 760 } })
+    context.setDefaultTimeout(60000)
+    // Hold dan's socket (the frame's, same-origin) until the test lets it through to the server.
+    let release = () => {}
+    const gate = new Promise<void>((resolve) => (release = resolve))
+    let held = 0
+    await context.routeWebSocket(/\/ws\/lobby-gap\//, async (ws) => {
+      held++
+      await gate
+      ws.connectToServer()
+    })
+    const dan = await context.newPage()
+    const errors: string[] = []
+    dan.on('pageerror', (error) => errors.push(error.message))
+    tabs.push({ label: 'example-dan', room, context, page: dan, frame: dan.frameLocator(FRAME), errors })
+    await dan.goto(exampleApp.url + '/?room=' + room + '&player=dan')
+    await dan.getByText('eve: in the snapshot').waitFor()
+    await until(() => held > 0, "dan's socket to be held")
+    await post('/rooms/' + room + '/messages', { player: 'eve', text: 'in the gap' })
+    release()
+    await dan.getByText('eve: in the gap').waitFor()
+    await expect.poll(() => dan.frameLocator(FRAME).locator('#status').textContent()).toBe('🟢 Connected')
+    expect(await dan.getByText('eve: in the snapshot').count()).toBe(1)
+    expect(await dan.getByText('eve: in the gap').count()).toBe(1)
+    expect(errors).toEqual([])
+  }, 120000)
 
   it('runs no script at all during 5 s of idle (test app tabs and example app tabs)', async () => {
     const examplePages = tabs.filter((tab) => tab.label.startsWith('example-')).map((tab) => tab.page)
