@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import type { Bridge, Message, Status, WsDebug } from '../../src/index'
 import type { EventServer } from '../helpers/ws-server'
@@ -11,6 +12,18 @@ export const CHROMIUM_ARGS = [
   '--disable-component-update',
   '--disable-sync',
 ]
+
+/** Debian's chromium, or CHROMIUM_PATH. */
+export const executablePath = process.env.CHROMIUM_PATH || '/usr/bin/chromium'
+
+/** For describe.skipIf: skips without Chromium, except in CI, where a missing browser is a broken environment. */
+export function checkChromium(suite: string): boolean {
+  if (existsSync(executablePath)) return true
+  const hint = 'install it (apt-get install -y chromium) or point CHROMIUM_PATH at a Chromium binary'
+  if (process.env.CI) throw new Error('[browser tests] CI is set but there is no Chromium at ' + executablePath + ': ' + hint)
+  console.warn('[browser tests] skipping ' + suite + ': no Chromium at ' + executablePath + '; ' + hint)
+  return false
+}
 
 /** What the script tag puts on the page's window (for casts inside page.evaluate). */
 export type PageGlobals = {

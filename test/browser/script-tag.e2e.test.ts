@@ -2,7 +2,7 @@
 // against the real EventServer on 127.0.0.1. Build first: npm run build.
 // No timed assertions: every wait is on a condition (page.waitForFunction,
 // server.until); the limits only turn a hang into a readable failure.
-import { existsSync, mkdirSync, statSync } from 'node:fs'
+import { mkdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { type Browser, type BrowserContext, chromium } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -10,6 +10,8 @@ import type { Bridge } from '../../src/index'
 import { EventServer } from '../helpers/ws-server'
 import {
   CHROMIUM_ARGS,
+  checkChromium,
+  executablePath,
   type PageGlobals,
   allSessionStorage,
   bridgeMessageIds,
@@ -25,20 +27,11 @@ import {
 } from './browser'
 import { PageServer, ROOT, SCRIPT_FILE, html, scriptBuilt, scriptTag } from './page-server'
 
-const executablePath = process.env.CHROMIUM_PATH || '/usr/bin/chromium'
-const haveChromium = existsSync(executablePath)
-if (!haveChromium) {
-  const hint = 'install it (apt-get install -y chromium) or point CHROMIUM_PATH at a Chromium binary'
-  // In CI a missing browser is a broken environment, not a reason to go green.
-  if (process.env.CI) throw new Error('[test/browser] CI is set but there is no Chromium at ' + executablePath + ': ' + hint)
-  console.warn('[test/browser] skipping the script-tag browser suite: no Chromium at ' + executablePath + '; ' + hint)
-}
-
 const TIMEOUT = 60000
 type Debug = NonNullable<PageGlobals['_wsDebug']>
 const RETRY = { 'retry-delay': 100, 'max-retry-delay': 1000 }
 
-describe.skipIf(!haveChromium)('script tag in headless Chromium', { timeout: TIMEOUT }, () => {
+describe.skipIf(!checkChromium('the script-tag suite'))('script tag in headless Chromium', { timeout: TIMEOUT }, () => {
   let browser: Browser
   let pages: PageServer
   let contexts: BrowserContext[] = []

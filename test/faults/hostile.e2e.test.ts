@@ -9,15 +9,14 @@ import fc from 'fast-check'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { Bridge, Message } from '../../src/index'
-import { allSessionStorage, serverUntil, storedMessages } from '../browser/browser'
-import { PageServer, ROOT, html, scriptTag } from '../browser/page-server'
+import { allSessionStorage, checkChromium, serverUntil, storedMessages } from '../browser/browser'
+import { PageServer, ROOT, html } from '../browser/page-server'
 import { EventServer } from '../helpers/ws-server'
 import { type Proc, startGameServer } from '../streamlit/processes'
 import {
   type FaultWindow,
   type Tab,
   bridgePageMarkup,
-  checkChromium,
   figure,
   launch,
   openTab,

@@ -5,10 +5,10 @@
 import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { Bridge, Message } from '../../src/index'
-import { serverUntil, storedMessages } from '../browser/browser'
+import { checkChromium, serverUntil, storedMessages } from '../browser/browser'
 import { PageServer, html, scriptTag } from '../browser/page-server'
 import { EventServer } from '../helpers/ws-server'
-import { type FaultWindow, type Tab, bridgePageMarkup, checkChromium, figure, launch, openTab, pageUntil, untilConnected, untilStoredLast } from './page-harness'
+import { type FaultWindow, type Tab, bridgePageMarkup, figure, launch, openTab, pageUntil, untilConnected, untilStoredLast } from './page-harness'
 
 const RATE = 1000
 const SECONDS = 30
@@ -234,7 +234,7 @@ describe.skipIf(!checkChromium('the load suite'))('load in headless Chromium', (
       }
       const longTasks = await Promise.all([bridgeTab, baselineTab].map((tab) => tab.page.evaluate(() => (window as unknown as LoadWindow).__longTasks.slice())))
       const counts = await Promise.all([bridgeTab, baselineTab].map((tab) => tab.page.evaluate(() => [(window as unknown as LoadWindow).__count, (window as unknown as LoadWindow).__gaps])))
-      await untilStoredLast(bridgeTab.page, 'firehose', 'L' + TOTAL)
+      await untilStoredLast(bridgeTab.page, room, 'L' + TOTAL)
       const stored = await storedMessages(bridgeTab.page, room)
       const status = await bridgeTab.page.evaluate(() => ((window as unknown as LoadWindow).WsBridge.bridge as Bridge).getStatus())
       const kept = await bridgeTab.page.evaluate(() => ((window as unknown as LoadWindow).WsBridge.bridge as Bridge).getMessages().length)

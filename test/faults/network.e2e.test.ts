@@ -12,12 +12,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type Browser, type BrowserContext, type Page, chromium } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { CHROMIUM_ARGS, waitConnected } from '../browser/browser'
+import { CHROMIUM_ARGS, checkChromium, executablePath, waitConnected } from '../browser/browser'
 import { PageServer, ROOT, SCRIPT_FILE, html, scriptBuilt, scriptTag } from '../browser/page-server'
 import { EventServer } from '../helpers/ws-server'
 import { type Proc, startGameServer, until } from '../streamlit/processes'
 import { FaultProxy, type Link } from './fault-proxy'
-import { checkChromium, executablePath } from './page-harness'
 
 const PYTHON = join(ROOT, '.venv', 'bin', 'python')
 

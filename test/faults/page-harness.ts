@@ -2,23 +2,10 @@
 // Chromium on pages that load dist/ws-bridge.min.js, with every console line,
 // page error and WebSocket recorded. Waits are on conditions; a limit only
 // turns a hang into a readable failure.
-import { existsSync } from 'node:fs'
 import { type Browser, type BrowserContext, type Page, chromium } from 'playwright-core'
 import type { Bridge, ConnectOptions, Status } from '../../src/index'
-import { CHROMIUM_ARGS } from '../browser/browser'
+import { CHROMIUM_ARGS, executablePath } from '../browser/browser'
 import { SCRIPT_FILE, html, scriptBuilt, scriptTag } from '../browser/page-server'
-
-export const executablePath = process.env.CHROMIUM_PATH || '/usr/bin/chromium'
-export const haveChromium = existsSync(executablePath)
-
-/** Skip without Chromium, except in CI, where a missing browser is a broken environment. */
-export function checkChromium(suite: string): boolean {
-  if (haveChromium) return true
-  const hint = 'install it (apt-get install -y chromium) or point CHROMIUM_PATH at a Chromium binary'
-  if (process.env.CI) throw new Error('[faults] CI is set but there is no Chromium at ' + executablePath + ': ' + hint)
-  console.warn('[faults] skipping ' + suite + ': no Chromium at ' + executablePath + '; ' + hint)
-  return false
-}
 
 export async function launch(): Promise<Browser> {
   if (!scriptBuilt()) throw new Error('[faults] ' + SCRIPT_FILE + ' is missing: run npm run build first')

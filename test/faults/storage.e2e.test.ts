@@ -4,7 +4,7 @@
 import type { Browser, BrowserContext } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { Bridge, Message, Status } from '../../src/index'
-import { serverUntil, storedMessages, storedStatus } from '../browser/browser'
+import { checkChromium, serverUntil, storedMessages, storedStatus } from '../browser/browser'
 import { PageServer, html, scriptTag } from '../browser/page-server'
 import { EventServer } from '../helpers/ws-server'
 import {
@@ -12,7 +12,6 @@ import {
   type Tab,
   bridgePageMarkup,
   bridgeWarnings,
-  checkChromium,
   figure,
   launch,
   openTab,

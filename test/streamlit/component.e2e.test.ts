@@ -9,21 +9,17 @@ import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { type Browser, type BrowserContext, chromium, type FrameLocator, type Page } from 'playwright-core'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { CHROMIUM_ARGS, executablePath } from '../browser/browser'
 import { Ledger } from './ledger'
 import { type Proc, startGameServer, startStreamlit, until } from './processes'
 
 const PYTHON = '.venv/bin/python'
 const STREAMLIT = '.venv/bin/streamlit'
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium'
 const FRAME = 'iframe[title="streamlit_ws_bridge.ws_bridge"]'
-const CHROMIUM_ARGS = [
-  '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-]
 
 function missingPieces(): string[] {
   const missing: string[] = []
-  if (!existsSync(CHROMIUM)) missing.push(CHROMIUM)
+  if (!existsSync(executablePath)) missing.push(executablePath)
   if (!existsSync(STREAMLIT)) missing.push(STREAMLIT + ' (run: node scripts/setup-python.mjs)')
   else if (spawnSync(PYTHON, ['-c', 'import streamlit_ws_bridge'], { stdio: 'ignore' }).status !== 0) {
     missing.push('streamlit_ws_bridge in .venv (run: node scripts/setup-python.mjs)')
@@ -160,7 +156,7 @@ describe.skipIf(missing.length > 0)('Streamlit component (real Streamlit, real C
     ;[testApp, exampleApp, browser] = await Promise.all([
       startStreamlit(STREAMLIT, 'test/streamlit/app.py', { WSB_SERVER: server.url, WSB_LEDGER: ledger.path }, ['--theme.base', 'dark']),
       startStreamlit(STREAMLIT, 'examples/streamlit_app.py', { WS_BRIDGE_SERVER: server.url }, ['--theme.base', 'light']),
-      chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS }),
+      chromium.launch({ executablePath, args: CHROMIUM_ARGS }),
     ])
   }, 120000)
 
