@@ -43,7 +43,9 @@ def _declare() -> Callable[..., Any] | None:
     return components.declare_component("ws_bridge", path=str(_BUILD_DIR))
 
 
-_component_func = _declare()
+# Declared on the first ws_bridge() call, not at import: declaring outside a
+# script run logs "missing ScriptRunContext!" (in a test, a notebook, a tool).
+_component_func: Callable[..., Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -189,6 +191,9 @@ def ws_bridge(
         raise ValueError("max_messages must be an int >= 1")
     if isinstance(throttle_ms, bool) or not isinstance(throttle_ms, (int, float)) or throttle_ms < 0:
         raise ValueError("throttle_ms must be a number >= 0")
+    global _component_func
+    if _component_func is None:
+        _component_func = _declare()
     component = _component_func
     if component is None:
         raise FileNotFoundError(

@@ -138,9 +138,12 @@ def test_argument_checks(frame: FakeFrame):
         ws_bridge("ws://h/ws", "r1", max_messages=0)
 
 
-def test_a_missing_build_is_a_clear_error(monkeypatch: pytest.MonkeyPatch):
+def test_a_missing_build_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_path):
     from streamlit_ws_bridge import ws_bridge
 
+    # The component is declared on first use, from _BUILD_DIR: point it at an empty directory.
+    monkeypatch.delenv(streamlit_ws_bridge.DEV_URL_ENV, raising=False)
+    monkeypatch.setattr(streamlit_ws_bridge, "_BUILD_DIR", tmp_path)
     monkeypatch.setattr(streamlit_ws_bridge, "_component_func", None)
     with pytest.raises(FileNotFoundError, match="npm run build"):
         ws_bridge("ws://h/ws", "r1")
