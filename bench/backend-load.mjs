@@ -1,9 +1,9 @@
-// Row 5, backend load: the seed's workload against the example server, twice.
+// Row 5, backend load: a polling game app's workload against the example server, twice.
 //   bridge:  100 players (10 rooms × 10) each hold one bridge in Node mode
 //            (dist/index.mjs, the `ws` client, memory storage); a player's chat
 //            message goes up its socket, the server pushes it to the room.
-//   polling: the same 100 players GET /rooms/{room}/state every 0.4 s, as the
-//            seed did (keep-alive connections: the kindest case for polling);
+//   polling: the same 100 players GET /rooms/{room}/state every 0.4 s, as a
+//            polling app does (keep-alive connections: the kindest case for polling);
 //            a chat message is a POST /rooms/{room}/messages.
 // Both: rooms pre-filled with 50 chat messages (a game under way, so /state is
 // its usual size), ~10 chat events/s in total (1 per room per second, from a
@@ -26,7 +26,7 @@ const roomName = (r) => 'room' + r
 
 // node:http with keep-alive, not fetch: undici's fetch costs this client so much
 // CPU that 100 pollers fell to ~140 requests/s on 2 cores; node:http keeps the
-// nominal 250/s, so polling is measured at the rate the seed ran it.
+// nominal 250/s, so polling is measured at the rate it is meant to run.
 const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity })
 function request(url, { method = 'GET', body } = {}) {
   return new Promise((resolve, reject) => {
@@ -68,9 +68,9 @@ async function measure(server, seconds, tick, window) {
   }
 }
 
-async function seedRooms(server) {
+async function prefillRooms(server) {
   for (let r = 0; r < ROOMS; r++) {
-    await server.inject(roomName(r), { type: 'message', count: 50, player: 'seed', text: 'earlier chat' + PAD })
+    await server.inject(roomName(r), { type: 'message', count: 50, player: 'earlier', text: 'earlier chat' + PAD })
   }
 }
 
@@ -79,7 +79,7 @@ export async function bridgeMode(seconds, idleSeconds) {
   const server = await new ExampleServer({}, 'backend-bridge').start()
   const bridges = []
   try {
-    await seedRooms(server)
+    await prefillRooms(server)
     for (let r = 0; r < ROOMS; r++) {
       for (let p = 0; p < PER_ROOM; p++) {
         const bridge = connect({
@@ -126,7 +126,7 @@ export async function pollingMode(seconds, idleSeconds) {
   let polls = 0
   let failures = 0
   try {
-    await seedRooms(server)
+    await prefillRooms(server)
     const state = (r) => server.origin + '/rooms/' + roomName(r) + '/state'
     for (let i = 0; i < ROOMS * PER_ROOM; i++) {
       const r = Math.floor(i / PER_ROOM)

@@ -2,7 +2,7 @@
 // delivery to the listener. One ~230-byte frame each way. The designs under
 // comparison share one page and take turns, round trip by round trip (their
 // order flipping each time), so both see the same machine at the same moment:
-//   page A: raw WebSocket and the bridge;  page B: raw and the seed's naive persistence.
+//   page A: raw WebSocket and the bridge;  page B: raw and naive persistence.
 // The bridge's storage flush (every 50 ms while messages arrive) can land in
 // either design's round trip: it shows in p99, not p50.
 import { runDetached } from './lib/browser.mjs'
@@ -55,7 +55,7 @@ export async function run({ quick }) {
       ratio: p('bridge', 99) / p('raw', 99), pass: null,
     }),
     row({
-      id: 'latency.naive', bench: 'latency', what: "echo round trip p50, the seed's naive persistence vs raw (reference)",
+      id: 'latency.naive', bench: 'latency', what: 'echo round trip p50, naive persistence vs raw (reference)',
       baseline: ms(p('rawNaive', 50), 'raw'), ours: ms(p('naive', 50), 'naive'),
       ratioText: '+' + (p('naive', 50) - p('rawNaive', 50)).toFixed(3) + ' ms', ratio: p('naive', 50) / p('rawNaive', 50),
       goal: 'anchor 1.8–2.3 ms', pass: null,

@@ -1,12 +1,12 @@
 // Row 4, Streamlit pushed vs polled: the same example server, event stream and
 // scenario, against two tiny apps (bench/apps/):
 //   pushed  ws_bridge(): one WebSocket in the browser, reruns only when pushed
-//   polled  the seed's loop: GET /rooms/{room}/state, sleep 0.4 s, st.rerun()
+//   polled  a typical polling loop: GET /rooms/{room}/state, sleep 0.4 s, st.rerun()
 // Each app runs in its own `streamlit run` (headless, free port) with one
 // headless Chromium on it. The apps append every script run and every new
 // event (id, server ts) with the wall-clock time to a ledger file.
 // Scenario, per app:
-//   1. latency: K chat events at random 0.3–0.7 s gaps (same seed for both);
+//   1. latency: K chat events at random 0.3–0.7 s gaps (the same pseudo-random schedule for both);
 //      latency = time the script sees the event − the event's server ts
 //   2. idle: no events for IDLE s; script runs counted, scaled to a minute
 //   3. burst: 1,000 events in 1 s (10 POSTs of 100, 0.1 s apart); runs counted
