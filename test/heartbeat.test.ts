@@ -1,136 +1,225 @@
+// The heartbeat on a fake clock against a real ws server: pings, timeouts and
+// backoff pass only when the test advances time, so a GC pause or a busy
+// machine cannot make a ping late or a timeout early. Real sockets still
+// carry every frame; `settle` waits for them.
 import { afterEach, describe, expect, it, vi } from 'vitest'
+import type { ConnectOptions } from '../src/bridge/options'
 import { drain, settle, useFakeClock } from './helpers/fake-time'
 import { type Recorded, startBridge } from './helpers/bridge'
-import { EventServer, eventually } from './helpers/ws-server'
+import { EventServer } from './helpers/ws-server'
 
-let server: EventServer
+const INTERVAL = 1000
+const TIMEOUT = 500
+// The reconnect a heartbeat death starts is a zero-delay timer set inside the deadline's timer;
+// fake timers, like browsers, run such a nested timer 1 ms later.
+const NESTED = 1
+const DEAD = 'no answer to a ping for ' + TIMEOUT + ' ms; reconnecting'
+
+let server: EventServer | undefined
 let current: Recorded | undefined
 
 afterEach(async () => {
   current?.bridge.close()
-  await server.stop()
+  current = undefined
+  vi.useRealTimers()
+  await server?.stop()
+  server = undefined
 })
 
-const pings = (index: number) => server.connections[index].received.filter((f) => f === '{"type":"ping"}').length
+const pings = (index: number) => (server as EventServer).connections[index]?.received.filter((f) => f === '{"type":"ping"}').length ?? 0
+
+/** Frames of `type` the bridge's current socket has received (the socket is public: bridge.ws). */
+function countIncoming(recorded: Recorded, type: string): () => number {
+  let seen = 0
+  let socket: WebSocket | null = null
+  return () => {
+    const ws = recorded.bridge.ws
+    if (ws && ws !== socket) {
+      socket = ws
+      ws.addEventListener('message', (event) => {
+        if (String((event as MessageEvent).data).includes('"type":"' + type + '"')) seen++
+      })
+    }
+    return seen
+  }
+}
+
+/** A connected bridge whose server answered one ping (so the timeout is enforced from now on). */
+async function answeredOnce(options: Partial<ConnectOptions> = {}): Promise<Recorded> {
+  useFakeClock()
+  server = await new EventServer({ answerPings: true }).start()
+  const recorded = (current = startBridge({ url: server.url, heartbeatInterval: INTERVAL, heartbeatTimeout: TIMEOUT, retryDelay: 100, ...options }))
+  const s = server
+  await settle(() => s.open.length === 1 && recorded.bridge.getStatus().state === 'connected', 'connected')
+  const pongs = countIncoming(recorded, 'pong')
+  pongs()
+  vi.advanceTimersByTime(INTERVAL)
+  await settle(() => pings(0) === 1 && pongs() === 1, 'the first ping answered')
+  return recorded
+}
+
+const heartbeatErrors = (recorded: Recorded) => recorded.errors.filter((e) => e.kind === 'heartbeat')
 
 describe('heartbeat', () => {
-  it('detects a half-open link to a server that answered pings, and reconnects', async () => {
-    server = await new EventServer({ answerPings: true }).start()
-    current = startBridge({ url: server.url, heartbeatInterval: 20, heartbeatTimeout: 40, retryDelay: 5 })
-    await server.until(() => server.open.length === 1 && pings(0) >= 2)
+  it('declares a half-open link dead exactly interval + timeout after its last pong, and reconnects', async () => {
+    const recorded = await answeredOnce()
+    const s = server as EventServer
     // The link goes silent both ways (like a phone switching networks): no pongs, no frames.
-    server.options.answerPings = false
-    await server.until(() => server.connections.length === 2)
-    expect(current.errors.filter((e) => e.kind === 'heartbeat')).toHaveLength(1)
-    expect(current.errors[0].message).toBe('no answer to a ping for 40 ms; reconnecting')
-    server.options.answerPings = true
-    await eventually(() => current?.bridge.getStatus().state === 'connected')
+    s.options.answerPings = false
+    vi.advanceTimersByTime(INTERVAL)
+    await settle(() => pings(0) === 2, 'the unanswered ping')
+    vi.advanceTimersByTime(TIMEOUT - 1)
+    await drain()
+    expect(heartbeatErrors(recorded)).toEqual([])
+    expect(s.connections).toHaveLength(1)
+    vi.advanceTimersByTime(1)
+    vi.advanceTimersByTime(NESTED)
+    await settle(() => s.connections.length === 2, 'the reconnect')
+    expect(heartbeatErrors(recorded)).toEqual([{ kind: 'heartbeat', message: DEAD }])
+    s.options.answerPings = true
+    await settle(() => recorded.bridge.getStatus().state === 'connected', 'connected again')
   })
 
   it('reports the link disconnected the moment the heartbeat declares it dead, not connected until the next attempt', async () => {
-    server = await new EventServer({ answerPings: true }).start()
-    current = startBridge({ url: server.url, heartbeatInterval: 20, heartbeatTimeout: 40, retryDelay: 5 })
-    await server.until(() => server.open.length === 1 && pings(0) >= 2)
-    server.options.answerPings = false
-    await server.until(() => server.connections.length === 2)
-    const declared = current.statuses.find(([status]) => status.lastError === 'no answer to a ping for 40 ms; reconnecting')
+    const recorded = await answeredOnce()
+    const s = server as EventServer
+    s.options.answerPings = false
+    vi.advanceTimersByTime(INTERVAL)
+    await settle(() => pings(0) === 2, 'the unanswered ping')
+    vi.advanceTimersByTime(TIMEOUT)
+    await settle(() => heartbeatErrors(recorded).length === 1, 'the heartbeat death')
+    const declared = recorded.statuses.find(([status]) => status.lastError === DEAD)
     expect(declared?.[0].state).toBe('disconnected')
     expect(declared?.[1].state).toBe('connected')
   })
 
   it('detects a link that goes silent after a reconnect, before its first pong, once the server has answered pings', async () => {
-    server = await new EventServer({ answerPings: true }).start()
-    current = startBridge({ url: server.url, heartbeatInterval: 20, heartbeatTimeout: 40, retryDelay: 5 })
-    await server.until(() => server.open.length === 1 && pings(0) >= 2)
+    const recorded = await answeredOnce()
+    const s = server as EventServer
     // The link drops; the next connection goes half-open before it answers any ping (a second network change).
-    server.options.answerPings = false
-    server.dropAll()
-    await server.until(() => server.connections.length === 3 || (server.connections.length === 2 && pings(1) >= 10))
-    expect(server.connections).toHaveLength(3)
-    expect(current.errors.filter((e) => e.kind === 'heartbeat')).toHaveLength(1)
+    s.options.answerPings = false
+    s.dropAll()
+    await settle(() => recorded.bridge.getStatus().retryAt !== null, 'the retry wait')
+    vi.advanceTimersByTime(100)
+    await settle(() => s.open.length === 1 && s.connections.length === 2 && recorded.bridge.getStatus().state === 'connected', 'the second connection')
+    vi.advanceTimersByTime(INTERVAL)
+    await settle(() => pings(1) === 1, 'the first ping on the new link')
+    vi.advanceTimersByTime(TIMEOUT - 1)
+    await drain()
+    expect(s.connections).toHaveLength(2)
+    vi.advanceTimersByTime(1)
+    vi.advanceTimersByTime(NESTED)
+    await settle(() => s.connections.length === 3, 'the link declared dead')
+    expect(heartbeatErrors(recorded)).toHaveLength(1)
   })
 
   it('forgets the pending ping on reconnect(): the old timeout never kills the new attempt', async () => {
-    useFakeClock()
-    try {
-      server = await new EventServer({ answerPings: true }).start()
-      let calls = 0
-      let release = () => {}
-      const gate = new Promise<void>((resolve) => (release = resolve))
-      const url = async () => (++calls === 1 ? server.url : gate.then(() => server.url))
-      const recorded = (current = startBridge({ url, heartbeatInterval: 20, heartbeatTimeout: 40 }))
-      await settle(() => server.open.length === 1 && recorded.bridge.getStatus().state === 'connected', 'connected')
-      vi.advanceTimersByTime(20)
-      await settle(() => pings(0) === 1, 'the first ping')
-      await drain() // its pong arrives: the server answers pings
-      server.options.answerPings = false
-      vi.advanceTimersByTime(20)
-      await settle(() => pings(0) === 2, 'a ping left unanswered')
-      recorded.bridge.reconnect() // the next attempt waits for its URL
-      vi.advanceTimersByTime(200)
-      await drain()
-      expect(recorded.errors).toEqual([])
-      release()
-      await settle(() => server.open.length === 1 && server.connections.length === 2, 'the new connection')
-      expect(server.connections).toHaveLength(2)
-    } finally {
-      vi.useRealTimers()
-    }
+    let calls = 0
+    let release = () => {}
+    const gate = new Promise<void>((resolve) => (release = resolve))
+    const url = async () => (++calls === 1 ? (server as EventServer).url : gate.then(() => (server as EventServer).url))
+    const recorded = await answeredOnce({ url })
+    const s = server as EventServer
+    s.options.answerPings = false
+    vi.advanceTimersByTime(INTERVAL)
+    await settle(() => pings(0) === 2, 'a ping left unanswered')
+    recorded.bridge.reconnect() // the next attempt waits for its URL
+    vi.advanceTimersByTime(10 * TIMEOUT)
+    await drain()
+    expect(recorded.errors).toEqual([])
+    release()
+    await settle(() => s.open.length === 1 && s.connections.length === 2, 'the new connection')
+    expect(s.connections).toHaveLength(2)
   })
 
   it('polls the fallback URL the moment the heartbeat declares the link dead, not only once the next attempt fails', async () => {
-    server = await new EventServer({ answerPings: true }).start()
     let calls = 0
     // The next attempt hangs on its URL (a token fetch on a dead network): it neither opens nor fails.
-    const url = async () => (++calls === 1 ? server.url : new Promise<string>(() => {}))
-    current = startBridge({ url, heartbeatInterval: 20, heartbeatTimeout: 40, retryDelay: 5, fallbackUrl: server.httpUrl + '/events', fallbackInterval: 60000 })
-    await server.until(() => server.open.length === 1 && pings(0) >= 2)
-    server.options.answerPings = false
-    await server.until(() => server.polls.length === 1)
+    const url = async () => (++calls === 1 ? (server as EventServer).url : new Promise<string>(() => {}))
+    const polls: string[] = []
+    const fetch = async (input: string | URL | Request) => {
+      polls.push(String(input))
+      return new Response('[]')
+    }
+    const recorded = await answeredOnce({ url, fallbackUrl: 'http://127.0.0.1:1/events', fallbackInterval: 60000, fetch: fetch as typeof globalThis.fetch })
+    const s = server as EventServer
+    s.options.answerPings = false
+    vi.advanceTimersByTime(INTERVAL)
+    await settle(() => pings(0) === 2, 'the unanswered ping')
+    vi.advanceTimersByTime(TIMEOUT)
+    vi.advanceTimersByTime(NESTED)
+    await settle(() => polls.length === 1, 'the first poll')
     expect(calls).toBe(2)
-    expect(current.bridge.getStatus()).toMatchObject({ state: 'disconnected', transport: 'polling' })
+    expect(recorded.bridge.getStatus()).toMatchObject({ state: 'disconnected', transport: 'polling' })
   })
 
   it('never reconnects a plain server that ignores pings', async () => {
+    useFakeClock()
     server = await new EventServer({ answerPings: false }).start()
-    current = startBridge({ url: server.url, heartbeatInterval: 10, heartbeatTimeout: 10 })
+    const s = server
+    const recorded = (current = startBridge({ url: s.url, heartbeatInterval: INTERVAL, heartbeatTimeout: TIMEOUT }))
+    await settle(() => s.open.length === 1 && recorded.bridge.getStatus().state === 'connected', 'connected')
     // 25 unanswered pings span far more than interval + timeout.
-    await server.until(() => server.connections.length > 0 && pings(0) >= 25)
-    expect(server.connections).toHaveLength(1)
-    expect(current.bridge.getStatus().state).toBe('connected')
-    expect(current.errors).toEqual([])
+    for (let i = 1; i <= 25; i++) {
+      vi.advanceTimersByTime(INTERVAL)
+      await settle(() => pings(0) === i, 'ping ' + i)
+    }
+    vi.advanceTimersByTime(TIMEOUT)
+    await drain()
+    expect(s.connections).toHaveLength(1)
+    expect(recorded.bridge.getStatus().state).toBe('connected')
+    expect(recorded.errors).toEqual([])
   })
 
-  it('treats any frame after a ping as a sign of life', async () => {
-    server = await new EventServer({ answerPings: true }).start()
-    current = startBridge({ url: server.url, heartbeatInterval: 10, heartbeatTimeout: 30 })
-    await server.until(() => server.open.length === 1 && pings(0) >= 1)
-    server.options.answerPings = false
+  it('treats any frame after a ping as a sign of life, and silence after the same ping as death', async () => {
+    const recorded = await answeredOnce()
+    const s = server as EventServer
+    const frames = countIncoming(recorded, 'message')
+    s.options.answerPings = false
     // Ordinary traffic keeps flowing: the link is alive even without pongs.
     for (let i = 0; i < 20; i++) {
-      const before = pings(0)
-      await server.until(() => pings(0) > before)
-      server.emit()
+      vi.advanceTimersByTime(INTERVAL)
+      await settle(() => pings(0) === i + 2, 'ping ' + (i + 2))
+      s.emit()
+      await settle(() => frames() === i + 1, 'the frame after ping ' + (i + 2))
+      // The next round's INTERVAL passes this ping's deadline (TIMEOUT < INTERVAL) before the next ping.
     }
-    expect(server.connections).toHaveLength(1)
+    expect(s.connections).toHaveLength(1)
+    expect(recorded.messages).toHaveLength(20)
+    // The same round without the frame: the link is declared dead, so the rounds above could have failed.
+    vi.advanceTimersByTime(INTERVAL)
+    await settle(() => pings(0) === 22, 'ping 22')
+    vi.advanceTimersByTime(TIMEOUT)
+    vi.advanceTimersByTime(NESTED)
+    await settle(() => s.connections.length === 2, 'the link declared dead')
+    expect(heartbeatErrors(recorded)).toHaveLength(1)
   })
 
   it('consumes pongs: they are neither kept nor delivered nor counted', async () => {
-    server = await new EventServer({ answerPings: true }).start()
-    current = startBridge({ url: server.url, heartbeatInterval: 10 })
-    await server.until(() => server.open.length === 1 && pings(0) >= 3)
-    server.emit()
-    await eventually(() => current?.messages.length === 1)
-    expect(current.bridge.getMessages()).toHaveLength(1)
-    expect(current.bridge.getStatus().counters.received).toBe(1)
+    const recorded = await answeredOnce()
+    const s = server as EventServer
+    const pongs = countIncoming(recorded, 'pong')
+    pongs()
+    for (let i = 2; i <= 3; i++) {
+      vi.advanceTimersByTime(INTERVAL)
+      await settle(() => pings(0) === i && pongs() === i - 1, 'pong ' + i)
+    }
+    s.emit()
+    await settle(() => recorded.messages.length === 1, 'the message')
+    expect(recorded.messages.map((m) => m.type)).toEqual(['message'])
+    expect(recorded.bridge.getMessages()).toHaveLength(1)
+    expect(recorded.bridge.getStatus().counters.received).toBe(1)
   })
 
   it('sends no ping when heartbeatInterval is 0', async () => {
+    useFakeClock()
     server = await new EventServer({ answerPings: true }).start()
-    current = startBridge({ url: server.url, heartbeatInterval: 0 })
-    await server.until(() => server.open.length === 1)
-    current.bridge.send('marker')
-    await server.until(() => server.connections[0].received.includes('marker'))
+    const s = server
+    const recorded = (current = startBridge({ url: s.url, heartbeatInterval: 0 }))
+    await settle(() => s.open.length === 1 && recorded.bridge.getStatus().state === 'connected', 'connected')
+    vi.advanceTimersByTime(10 * 60 * 1000)
+    recorded.bridge.send('marker')
+    await settle(() => s.connections[0].received.includes('marker'), 'the marker')
     expect(pings(0)).toBe(0)
   })
 })
