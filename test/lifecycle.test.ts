@@ -17,6 +17,9 @@ beforeEach(async () => {
 
 afterEach(async () => {
   current?.bridge.close()
+  current = undefined
+  // Spies on Storage, console and sessionStorage go back even when a test failed half-way.
+  vi.restoreAllMocks()
   vi.useRealTimers()
   await server.stop()
 })
@@ -44,18 +47,33 @@ describe('page lifecycle', () => {
     expect(JSON.parse(sessionStorage.getItem('ws_status_r1') as string).state).toBe('disconnected')
   })
 
-  it('coalesces a burst into one write per flushDelay', async () => {
+  it('coalesces a burst into one write per flushDelay: none before the delay passes, one when it does', async () => {
+    useFakeClock()
     const setItem = vi.spyOn(Storage.prototype, 'setItem')
+    const messageWrites = () => setItem.mock.calls.filter(([key]) => key === 'ws_messages_r1')
     const recorded = (current = startBridge({ url: server.url, storage: undefined, flushDelay: 60000 }))
-    await eventually(() => recorded.bridge.getStatus().state === 'connected')
-    const writesBefore = setItem.mock.calls.length
+    await settle(() => recorded.bridge.getStatus().state === 'connected', 'connected')
+    // A status change writes at once (stableAfter's reset of attempts is one): let it pass first.
+    vi.advanceTimersByTime(5000)
+    const before = messageWrites().length
     for (let i = 0; i < 200; i++) server.emit()
-    await eventually(() => recorded.messages.length === 200)
-    expect(setItem.mock.calls.length).toBe(writesBefore)
-    recorded.bridge.close()
-    const writes = setItem.mock.calls.slice(writesBefore).filter(([key]) => key === 'ws_messages_r1')
-    expect(writes).toHaveLength(1)
-    setItem.mockRestore()
+    await settle(() => recorded.messages.length === 200, '200 messages')
+    vi.advanceTimersByTime(59999)
+    expect(messageWrites().length).toBe(before)
+    vi.advanceTimersByTime(1)
+    expect(messageWrites().length).toBe(before + 1)
+    expect(JSON.parse(messageWrites().at(-1)?.[1] as string)).toHaveLength(100)
+    // A second burst: again one write, one flushDelay after its first message.
+    for (let i = 0; i < 50; i++) server.emit()
+    await settle(() => recorded.messages.length === 250, '250 messages')
+    vi.advanceTimersByTime(59999)
+    expect(messageWrites().length).toBe(before + 1)
+    vi.advanceTimersByTime(1)
+    expect(messageWrites().length).toBe(before + 2)
+    expect((JSON.parse(sessionStorage.getItem('ws_messages_r1') as string) as Array<{ id: string }>).at(-1)?.id).toBe('e250')
+    // Nothing new: no write, however long.
+    vi.advanceTimersByTime(10 * 60000)
+    expect(messageWrites().length).toBe(before + 2)
   })
 
   it('comes back from the back-forward cache', async () => {
@@ -116,6 +134,34 @@ describe('page lifecycle', () => {
     await drain()
     expect(server.upgrades).toHaveLength(1)
     expect(recorded.bridge.getStatus().state).toBe('closed')
+  })
+
+  it('with lifecycle: false, ignores pagehide, online and visibility: the socket stays open and a backoff wait runs its course', async () => {
+    useFakeClock()
+    const recorded = (current = startBridge({ url: server.url, storage: undefined, flushDelay: 60000, retryDelay: 30000, lifecycle: false }))
+    await settle(() => server.open.length === 1 && recorded.bridge.getStatus().state === 'connected', 'connected')
+    server.emit()
+    await settle(() => recorded.messages.length === 1, 'a message')
+    window.dispatchEvent(new Event('pagehide'))
+    await drain()
+    // No clean close and no forced write: the page events are not the bridge's business.
+    expect(server.open).toHaveLength(1)
+    expect(recorded.bridge.getStatus().state).toBe('connected')
+    expect(sessionStorage.getItem('ws_messages_r1')).toBeNull()
+
+    server.options.refuseUpgrades = true
+    server.dropAll()
+    await settle(() => recorded.bridge.getStatus().retryAt !== null, 'waiting to retry')
+    const upgrades = server.upgrades.length
+    server.options.refuseUpgrades = false
+    window.dispatchEvent(new Event('online'))
+    Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'visible' })
+    document.dispatchEvent(new Event('visibilitychange'))
+    await drain()
+    expect(server.upgrades).toHaveLength(upgrades)
+    vi.advanceTimersByTime(30000)
+    await settle(() => recorded.bridge.getStatus().state === 'connected', 'connected after the full backoff wait')
+    expect(server.upgrades).toHaveLength(upgrades + 1)
   })
 
   it('falls back to memory and says so when sessionStorage throws', async () => {
