@@ -1,14 +1,82 @@
+import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { DEFAULTS, resolveOptions } from '../src/bridge/options'
+import { DEFAULTS, type Message, resolveOptions } from '../src/bridge/options'
 
 const base = { url: 'ws://127.0.0.1:1/ws', room: 'r' }
 
-describe('resolveOptions', () => {
-  it('fills every default', () => {
-    const options = resolveOptions(base)
-    expect(options).toMatchObject({ ...DEFAULTS, isPong: DEFAULTS.isPong, ...base })
+/** The README's Options table: option name → the default column, as written. */
+function documentedDefaults(): Map<string, string> {
+  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8')
+  const table = readme.slice(readme.indexOf('### Options'), readme.indexOf('## Console debugging'))
+  const rows = new Map<string, string>()
+  for (const line of table.split('\n')) {
+    const cells = /^\| `(\w+)` \| (.+?) \| .* \|$/.exec(line)
+    if (cells) rows.set(cells[1], cells[2].replace(/^`(.*)`$/, '$1'))
+  }
+  return rows
+}
+
+/** A documented default as a value: numbers, quoted strings, true/false/null/undefined, or an arrow function. */
+function parseDocumented(text: string): unknown {
+  if (text === 'undefined') return undefined
+  if (/^'.*'$/.test(text)) return text.slice(1, -1)
+  if (text === 'Infinity') return Infinity
+  if (/^\(.*\) =>/.test(text)) return new Function('return ' + text)()
+  return JSON.parse(text)
+}
+
+// What the README promises in words, beyond the table (Heartbeat, Options, the backoff in the introduction).
+const PROMISED = {
+  heartbeatInterval: 30000,
+  heartbeatTimeout: 10000,
+  pingMessage: '{"type":"ping"}',
+  retryDelay: 1000,
+  maxRetryDelay: 30000,
+  fallbackInterval: 10000,
+  maxQueued: 100,
+  maxMessages: 100,
+  flushDelay: 50,
+  connectTimeout: 10000,
+  stableAfter: 5000,
+  resumeParam: 'since',
+  storage: 'session',
+}
+
+describe('DEFAULTS', () => {
+  it('holds the values the README documents in words', () => {
+    expect(DEFAULTS).toMatchObject(PROMISED)
+    expect(resolveOptions(base)).toMatchObject({ ...PROMISED, ...base })
   })
 
+  it('matches the README options table, row by row, with no option missing on either side', () => {
+    const documented = documentedDefaults()
+    expect([...documented.keys()].sort()).toEqual([...Object.keys(DEFAULTS), 'url', 'room'].sort())
+    expect(documented.get('url')).toBe('*(required)*')
+    expect(documented.get('room')).toBe('*(required)*')
+    const pongs: Message[] = [{ type: 'pong' }, { type: 'ping' }, { type: 'Pong' }, {}, { type: ['pong'] }]
+    for (const [name, code] of Object.entries(DEFAULTS)) {
+      const doc = parseDocumented(documented.get(name) as string)
+      if (typeof code === 'function') {
+        expect(typeof doc, name).toBe('function')
+        expect(pongs.map((m) => (code as (m: Message) => boolean)(m)), name).toEqual(pongs.map((m) => (doc as (m: Message) => boolean)(m)))
+      } else {
+        expect(code, name + ' (README: ' + documented.get(name) + ')').toEqual(doc)
+      }
+    }
+  })
+
+  it('fills every documented default into the resolved options', () => {
+    const options = resolveOptions(base)
+    for (const [name, text] of documentedDefaults()) {
+      if (text === '*(required)*' || name === 'isPong') continue
+      expect(options[name as keyof typeof options], name).toEqual(parseDocumented(text))
+    }
+    expect(options.isPong({ type: 'pong' })).toBe(true)
+    expect(options.isPong({ type: 'message' })).toBe(false)
+  })
+})
+
+describe('resolveOptions', () => {
   it('names the option and the value it refused', () => {
     expect(() => resolveOptions({ ...base, maxMessages: 0 })).toThrow('option "maxMessages" must be a number > 0, got 0')
     expect(() => resolveOptions({ ...base, retryDelay: -1 })).toThrow('option "retryDelay" must be a number ≥ 0, got -1')
