@@ -11,6 +11,23 @@ import typescriptCompiler from 'typescript'
 
 const ts = () => typescript({ tsconfig: './tsconfig.json', declaration: false, noEmitOnError: true })
 
+// Two warnings come from third-party code in the component bundle, are known
+// and harmless, and would otherwise print on every build:
+// - apache-arrow's modules import each other in cycles; the cross-references
+//   are used when functions run, not while the modules evaluate, so the order
+//   rollup picks works (it is how apache-arrow is published and used);
+// - streamlit-component-lib's TypeScript helpers read a top-level `this`
+//   (`var __assign = (this && this.__assign) || function …`), which is
+//   undefined in an ES module, and the helper's own fallback is then used.
+// Silenced by code and by module: any other warning, or these in other code, still prints.
+const inPackage = (id, name) => typeof id === 'string' && id.replace(/\\/g, '/').includes('/node_modules/' + name + '/')
+export const isKnownHarmless = (warning) =>
+  (warning.code === 'CIRCULAR_DEPENDENCY' && Array.isArray(warning.ids) && warning.ids.length > 0 && warning.ids.every((id) => inPackage(id, 'apache-arrow'))) ||
+  (warning.code === 'THIS_IS_UNDEFINED' && inPackage(warning.id, 'streamlit-component-lib'))
+const onwarn = (warning, warn) => {
+  if (!isKnownHarmless(warning)) warn(warning)
+}
+
 // reconnecting-websocket publishes its TypeScript source beside its ES5 dist.
 // The script tag compiles that same source (same version, same code) for
 // ES2020: classes, getters and async stay native instead of tslib helpers and
@@ -85,6 +102,7 @@ export default [
   // streamlit-component-lib (and the apache-arrow it pulls in) lives here only.
   {
     input: 'src/streamlit/component.ts',
+    onwarn,
     plugins: [
       replace({ preventAssignment: true, values: { 'process.env.NODE_ENV': JSON.stringify('production') } }),
       resolve({ browser: true }),
