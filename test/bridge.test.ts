@@ -34,6 +34,14 @@ describe('connect', () => {
     expect(bridge.getStatus().connectedAt).toBeTypeOf('number')
   })
 
+  it('emits a status event only for a change a listener acts on: the first one goes connecting → connected', async () => {
+    const { bridge, statuses } = open({ url: server.url + '/ws/r1/p1' })
+    await eventually(() => bridge.getStatus().state === 'connected', 'connected')
+    expect(statuses.map(([now, old]) => old.state + '→' + now.state)).toEqual(['connecting→connected'])
+    // The URL of the first attempt is in the status all the same.
+    expect(statuses[0][1].url).toBe(server.url + '/ws/r1/p1')
+  })
+
   it('delivers each message once, kept exactly as sent', async () => {
     const { bridge, messages } = open({ url: server.url })
     await server.until(() => server.open.length === 1)
@@ -160,6 +168,24 @@ describe('reconnect and resume', () => {
     server.dropAll()
     await server.until(() => server.connections.length === 4)
     expect(server.connections[3].url.search).toBe('')
+  })
+
+  it('uses the configured resume parameter, or none, on fallback polls too', async () => {
+    server.options.refuseUpgrades = true
+    server.emit()
+    const poll = { fallbackUrl: server.httpUrl + '/events', fallbackInterval: 20, retryDelay: 10 }
+    const named = open({ url: server.url, resumeParam: 'after', ...poll })
+    await server.until(() => server.polls.length >= 2)
+    expect(named.messages.map((m) => m.id)).toEqual(['e1'])
+    // The first poll held no id; every later one resumes after e1 under the configured name.
+    expect(server.polls.slice(0, 2)).toEqual(['/events', '/events?after=e1'])
+    named.bridge.close()
+
+    const none = open({ url: server.url, resumeParam: false, room: 'r2', ...poll })
+    const start = server.polls.length
+    await server.until(() => server.polls.length >= start + 2)
+    expect(none.messages.map((m) => m.id)).toEqual(['e1'])
+    expect(server.polls.slice(start, start + 2)).toEqual(['/events', '/events'])
   })
 
   it('takes the URL from an async provider on every attempt', async () => {

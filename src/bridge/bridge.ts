@@ -7,9 +7,11 @@ import { parseFrame } from './frame'
 import { createHeartbeat } from './heartbeat'
 import { watchPage } from './lifecycle'
 import { type ConnectOptions, type Message, type WebSocketClass, resolveOptions } from './options'
-import { createOutbox, type Outgoing, type SendResult } from './outbox'
+import { createOutbox, encode, type SendResult } from './outbox'
 import { redactUrl } from './redact'
-import { type Status, initialStatus, isStatus, snapshot, statusKey } from './status'
+import { readReset, type Reset } from './reset'
+import { resumeUrl } from './resume'
+import { type Status, initialStatus, isNews, isStatus, snapshot, statusKey } from './status'
 import { createTransport } from './transport'
 
 export type ErrorKind = 'frame' | 'connection' | 'fallback' | 'heartbeat' | 'storage'
@@ -27,6 +29,8 @@ export interface BridgeEvents {
   /** The status changed (counters alone do not emit). */
   status: [status: Status, previous: Status]
   error: [error: BridgeError]
+  /** The server could not replay from our cursor: the kept history was dropped; reload your state. */
+  reset: [reset: Reset]
 }
 
 export interface Bridge {
@@ -45,18 +49,6 @@ export interface Bridge {
   clear(): void
   /** Closes the socket, writes storage, stops every timer; the bridge is done. */
   close(): void
-}
-
-function encode(data: unknown): Outgoing {
-  if (typeof data === 'string' || data instanceof ArrayBuffer || ArrayBuffer.isView(data) || data instanceof Blob) return data
-  let text: string | undefined
-  try {
-    text = JSON.stringify(data)
-  } catch {
-    // circular, or a BigInt: refused below
-  }
-  if (text === undefined) throw new TypeError('[ws-bridge] send() takes a string, binary or a JSON value')
-  return text
 }
 
 const isOnline = () => typeof navigator === 'undefined' || navigator.onLine !== false
@@ -78,15 +70,19 @@ export function connect(input: ConnectOptions): Bridge {
     if (started) setStatus({ storage: storage.kind, storageProblem: problem })
     report('storage', problem)
   })
+  // Totals and the last reset run on across reloads, like the log they describe.
+  const previous = storage.read(statusKey(room), isStatus)
   const log = createMessageLog(storage, {
     ...options,
+    cursor: previous?.lastReset?.resume,
     onEvicted: (count) => (status.counters.dropped += count),
   })
   let status = initialStatus(room, storage.kind, storage.problem)
   started = true
-  // Totals run on across reloads, like the log they describe.
-  const previous = storage.read(statusKey(room), isStatus)
-  if (previous) status.counters = { ...status.counters, ...previous.counters }
+  if (previous) {
+    status.counters = { ...status.counters, ...previous.counters }
+    status.lastReset = previous.lastReset || null
+  }
   const counters = () => status.counters
   let closed = false
   let flushTimer: ReturnType<typeof setTimeout> | undefined
@@ -106,7 +102,7 @@ export function connect(input: ConnectOptions): Bridge {
     const old = status
     status = snapshot({ ...status, ...patch })
     persist()
-    events.emit('status', snapshot(status), old)
+    if (isNews(status, old)) events.emit('status', snapshot(status), old)
   }
 
   // Something failed that the bridge survives: it shows in status.lastError and as an 'error' event.
@@ -117,6 +113,10 @@ export function connect(input: ConnectOptions): Bridge {
 
   // socket or poll → parse → dedup → log → listeners (storage follows, coalesced)
   function accept(value: unknown, problem = 'ignored a frame that is no JSON object') {
+    // A listener may have closed the bridge halfway through a polled batch: nothing is delivered after close().
+    if (closed) return
+    const reset = readReset(value)
+    if (reset) return restart(reset)
     counters().received++
     let text: string | undefined
     try {
@@ -138,6 +138,14 @@ export function connect(input: ConnectOptions): Bridge {
     }
   }
 
+  // In place of a replay the server cannot give (PROTOCOL.md, "Reset"); src/bridge/reset.ts says why it goes this way.
+  function restart(frame: Pick<Reset, 'since' | 'resume' | 'reason'>) {
+    const reset: Reset = { ...frame, at: Date.now(), dropped: log.restart(frame.resume) }
+    counters().resets++
+    setStatus({ lastReset: reset })
+    events.emit('reset', reset)
+  }
+
   function receiveFrame(data: unknown) {
     const frame = parseFrame(data, options.maxFrameSize)
     let pong = false
@@ -150,22 +158,11 @@ export function connect(input: ConnectOptions): Bridge {
     if (!pong) accept(frame.value, frame.problem)
   }
 
-  /**
-   * `address` resolved against the page, with the last id held as `param`
-   * (none before the first message): how every (re)connect and poll resumes.
-   */
-  function resumeUrl(address: string, param: string | false): URL {
-    const url = new URL(address, typeof location !== 'undefined' ? location.href : undefined)
-    const last = log.lastId()
-    if (param && last !== undefined) url.searchParams.set(param, last)
-    return url
-  }
-
   const { fallbackUrl } = options
   const poller =
     fallbackUrl
       ? createPoller({
-          url: () => resumeUrl(fallbackUrl, resumeParam || 'since').toString(),
+          url: () => resumeUrl(fallbackUrl, resumeParam, log.lastId()).toString(),
           interval: options.fallbackInterval,
           fetch: fetchImpl,
           isOnline,
@@ -191,7 +188,7 @@ export function connect(input: ConnectOptions): Bridge {
       ...options,
       WebSocket: WebSocketImpl,
       prepareUrl(provided) {
-        const url = resumeUrl(provided, resumeParam)
+        const url = resumeUrl(provided, resumeParam, log.lastId())
         url.protocol = url.protocol.replace(/^http/, 'ws')
         if (!/^wss?:$/.test(url.protocol)) throw new TypeError('not a ws:// or wss:// URL: ' + redactUrl(provided))
         return url.toString()
@@ -202,9 +199,11 @@ export function connect(input: ConnectOptions): Bridge {
       connecting: (url) => setStatus({ state: 'connecting', url: redactUrl(url, [resumeParam || '']), retryAt: null }),
       open() {
         stopPolling()
-        setStatus({ state: 'connected', transport: 'websocket', connectedAt: Date.now(), retryAt: null, lastError: null })
+        // Started before the listeners hear of it: one of them may close() the bridge, which stops it.
         heartbeat.start()
-        outbox.flush(transport.send)
+        setStatus({ state: 'connected', transport: 'websocket', connectedAt: Date.now(), retryAt: null, lastError: null })
+        // After the listeners, so that an auth message sent from one goes out first.
+        if (!closed) outbox.flush(transport.send)
       },
       message: receiveFrame,
       close(code, reason, wasOpen) {
@@ -231,6 +230,7 @@ export function connect(input: ConnectOptions): Bridge {
       // The dead socket's close is never heard (reconnect() drops it), so say so here:
       // offline, the next attempt waits for 'online' and 'connected' would stay up meanwhile.
       fault('heartbeat', 'no answer to a ping for ' + options.heartbeatTimeout + ' ms; reconnecting', { state: 'disconnected' })
+      if (closed) return
       transport.reconnect()
       // The socket is down now; the next attempt may take up to connectTimeout to fail.
       startPolling()
@@ -277,6 +277,8 @@ export function connect(input: ConnectOptions): Bridge {
     },
     close() {
       if (closed) return
+      // First: whatever a listener does from here on (reconnect(), send()) finds the bridge closed.
+      closed = true
       heartbeat.stop()
       stopPolling()
       transport.close(1000, 'closed by the client')
@@ -284,7 +286,7 @@ export function connect(input: ConnectOptions): Bridge {
       hideDebug?.()
       outbox.clear()
       setStatus({ state: 'closed', transport: 'websocket', retryAt: null })
-      closed = true
+      events.clear()
     },
   }
 

@@ -1,4 +1,5 @@
-import type { Message, Status } from '../index'
+import type { Message } from './options'
+import type { Status } from './status'
 import type { SendResult } from './outbox'
 
 /** What a bridge shows in the console. */

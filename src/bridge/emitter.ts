@@ -6,6 +6,8 @@ export interface Emitter<E extends EventMap> {
   /** Adds a listener; the returned function removes it. */
   on<K extends keyof E>(event: K, listener: (...args: E[K]) => void): () => void
   emit<K extends keyof E>(event: K, ...args: E[K]): void
+  /** Removes every listener. */
+  clear(): void
 }
 
 export function createEmitter<E extends EventMap>(): Emitter<E> {
@@ -26,6 +28,9 @@ export function createEmitter<E extends EventMap>(): Emitter<E> {
           console.error('[ws-bridge] a "' + String(event) + '" listener threw: ' + errorText(err))
         }
       }
+    },
+    clear() {
+      for (const event in listeners) delete listeners[event]
     },
   }
 }

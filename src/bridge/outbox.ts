@@ -29,3 +29,16 @@ export function createOutbox(limit: number): Outbox {
     },
   }
 }
+
+/** A send() argument as a frame: strings and binary go as they are, anything else as JSON. */
+export function encode(data: unknown): Outgoing {
+  if (typeof data === 'string' || data instanceof ArrayBuffer || ArrayBuffer.isView(data) || data instanceof Blob) return data
+  let text: string | undefined
+  try {
+    text = JSON.stringify(data)
+  } catch {
+    // circular, or a BigInt: refused below
+  }
+  if (text === undefined) throw new TypeError('[ws-bridge] send() takes a string, binary or a JSON value')
+  return text
+}

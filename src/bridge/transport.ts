@@ -111,6 +111,8 @@ export function createTransport(options: TransportOptions, on: TransportHandlers
       if (failures > 0) {
         const delay = retryDelay(failures, options)
         on.retry(delay, failures)
+        // A listener may have closed or restarted us: no wait (and no timer) for a dead instance.
+        if (mine !== generation) return STOPPED
         await pause(delay)
       }
       while (mine === generation && !options.isOnline()) await pause(null)
@@ -121,7 +123,7 @@ export function createTransport(options: TransportOptions, on: TransportHandlers
         const url = options.prepareUrl(provided)
         if (mine !== generation) return STOPPED
         on.connecting(url)
-        return url
+        return mine === generation ? url : STOPPED
       } catch (err) {
         if (mine !== generation) return STOPPED
         on.error('no URL: ' + errorText(err))

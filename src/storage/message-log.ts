@@ -9,6 +9,8 @@ export interface MessageLogOptions {
   dedupWindow: number
   /** Called with how many stored messages a full storage forced out. */
   onEvicted: (count: number) => void
+  /** Where to resume when storage holds no message: the cursor of the last reset, kept in the status. */
+  cursor?: string
 }
 
 export interface MessageLog {
@@ -20,9 +22,11 @@ export interface MessageLog {
   add(message: Message, text: string): 'stored' | 'duplicate'
   /** The kept messages, oldest first (a copy). */
   messages(): Message[]
-  /** The newest kept id that can travel in a URL, for resuming. */
+  /** The newest kept id that can travel in a URL, else the cursor of a reset: where to resume. */
   lastId(): string | undefined
   clear(): void
+  /** The server's history restarted at `cursor`: forgets messages and seen ids; returns how many messages went. */
+  restart(cursor: string): number
   /** Writes what changed since the last save; a full storage evicts the oldest messages until it fits. */
   save(): void
 }
@@ -67,6 +71,7 @@ export function createMessageLog(storage: GuardedStorage, options: MessageLogOpt
     }
   }
   const keyOf = (message: Message) => idKey(safeId(message))
+  let cursor = options.cursor
 
   let messages: Message[] = (storage.read(messagesKey(room), isMessageArray) || []).slice(-maxMessages)
   let texts = messages.map((message) => JSON.stringify(message))
@@ -91,6 +96,16 @@ export function createMessageLog(storage: GuardedStorage, options: MessageLogOpt
   }
   let dirty = false
 
+  function forget() {
+    cursor = undefined
+    messages = []
+    texts = []
+    seen.clear()
+    order = []
+    head = 0
+    dirty = true
+  }
+
   return {
     add(message, text) {
       const key = keyOf(message)
@@ -113,15 +128,14 @@ export function createMessageLog(storage: GuardedStorage, options: MessageLogOpt
         const id = safeId(messages[i])
         if (typeof id === 'string' || typeof id === 'number') return String(id)
       }
-      return undefined
+      return cursor
     },
-    clear() {
-      messages = []
-      texts = []
-      seen.clear()
-      order = []
-      head = 0
-      dirty = true
+    clear: forget,
+    restart(at) {
+      const dropped = messages.length
+      forget()
+      cursor = at
+      return dropped
     },
     save() {
       if (!dirty) return
