@@ -112,31 +112,56 @@ def test_overlapping_takers_hand_out_each_event_exactly_once_in_order(seed: int,
     rng = random.Random(seed)
     registry = CursorRegistry()
     total = 400
-    taken: list[list[int]] = []
+    # Every batch each worker took, in the order it took them; checked here in the main thread,
+    # where a failed assert fails the test (in a worker thread it would only be a warning).
+    batches: list[list[list[int]]] = []
+    errors: list[BaseException] = []
     lock = threading.Lock()
     start = threading.Barrier(8)
 
     def worker() -> None:
-        start.wait()
-        mine: list[int] = []
-        for _ in range(200):
-            # A value of some age, holding everything up to `last` after its ack `base`; an ack
-            # only ever comes from the cursor, so it is at most the cursor.
-            last = rng.randint(0, total)
-            base = rng.randint(0, min(registry.cursor("t", "r") or 0, last))
-            batch = registry.take("s", "k", "r", frame("t", range(base + 1, last + 1), base=base))
-            seqs = [int(e["id"][1:]) for e in batch]
-            assert seqs == sorted(seqs)
-            mine.extend(seqs)
-        with lock:
-            taken.append(mine)
+        mine: list[list[int]] = []
+        try:
+            start.wait()
+            for _ in range(200):
+                # A value of some age, holding everything up to `last` after its ack `base`; an ack
+                # only ever comes from the cursor, so it is at most the cursor.
+                last = rng.randint(0, total)
+                base = rng.randint(0, min(registry.cursor("t", "r") or 0, last))
+                batch = registry.take("s", "k", "r", frame("t", range(base + 1, last + 1), base=base))
+                mine.append([int(e["id"][1:]) for e in batch])
+        except BaseException as err:  # noqa: BLE001 - handed to the main thread
+            errors.append(err)
+        finally:
+            with lock:
+                batches.append(mine)
 
     threads = [threading.Thread(target=worker) for _ in range(8)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    assert errors == []
+    assert len(batches) == 8
+    check_batches(batches)
     # One final, complete value: whatever was not taken yet comes now.
     final = registry.take("s", "k", "r", frame("t", range(1, total + 1)))
-    every = [seq for batch in taken for seq in batch] + [int(e["id"][1:]) for e in final]
+    every = [seq for mine in batches for batch in mine for seq in batch] + [int(e["id"][1:]) for e in final]
     assert sorted(every) == list(range(1, total + 1))
+
+
+def check_batches(batches: list[list[list[int]]]) -> None:
+    """Each batch is in order, and so is each worker's sequence of batches (the cursor only moves on)."""
+    for mine in batches:
+        for batch in mine:
+            assert batch == sorted(batch), f"a batch out of order: {batch}"
+        taken = [seq for batch in mine for seq in batch]
+        assert taken == sorted(taken), "one worker's batches went backwards"
+
+
+def test_the_order_check_fails_on_a_batch_out_of_order():
+    """The check above runs in the main thread, so an out-of-order batch fails the test."""
+    with pytest.raises(AssertionError, match="out of order"):
+        check_batches([[[1, 2]], [[4, 3]]])
+    with pytest.raises(AssertionError, match="went backwards"):
+        check_batches([[[3, 4], [1, 2]]])
