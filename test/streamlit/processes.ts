@@ -76,6 +76,8 @@ export interface GameServerOptions {
   eventLog?: string
   /** Extra environment (REPLAY_LOG_SIZE …). */
   env?: NodeJS.ProcessEnv
+  /** How long to wait for READY before stopping it and failing (default 30 s). */
+  readyWithinMs?: number
 }
 
 /** The example game server (examples/server/app.py) on `port` (0 = a free one), once it printed READY. */
@@ -83,12 +85,20 @@ export async function startGameServer(python: string, port = 0, options: GameSer
   const args = ['examples/server/app.py', '--host', '127.0.0.1', '--port', String(port)]
   if (options.eventLog) args.push('--event-log', options.eventLog)
   const { child, output } = launch(python, args, options.env || {})
-  const url = await until(() => {
-    if (child.exitCode !== null) throw new Error('the example server exited:\n' + output())
-    const match = /READY (http:\/\/127\.0\.0\.1:(\d+))/.exec(output())
-    return match ? match[1] : null
-  }, 'the example server to print READY', 30000)
-  return { child, port: Number(new URL(url).port), url, output, stop: stopper(child) }
+  const stop = stopper(child)
+  let url: string
+  try {
+    url = await until(() => {
+      if (child.exitCode !== null) throw new Error('the example server exited:\n' + output())
+      const match = /READY (http:\/\/127\.0\.0\.1:(\d+))/.exec(output())
+      return match ? match[1] : null
+    }, 'the example server to print READY', options.readyWithinMs ?? 30000)
+  } catch (err) {
+    // A server that never said READY (hung, or slow) is still ours: no one else would stop it.
+    await stop()
+    throw err
+  }
+  return { child, port: Number(new URL(url).port), url, output, stop }
 }
 
 /** `streamlit run app` on a free port, headless, once /_stcore/health answers. */
