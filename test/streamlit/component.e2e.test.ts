@@ -153,11 +153,13 @@ describe.skipIf(missing.length > 0)('Streamlit component (real Streamlit, real C
     ledger = new Ledger(join(ledgerDir, 'ledger.jsonl'))
     eventLog = join(ledgerDir, 'events.jsonl')
     server = await startGameServer(PYTHON, 0, { eventLog })
-    ;[testApp, exampleApp, browser] = await Promise.all([
-      startStreamlit(STREAMLIT, 'test/streamlit/app.py', { WSB_SERVER: server.url, WSB_LEDGER: ledger.path }, ['--theme.base', 'dark']),
-      startStreamlit(STREAMLIT, 'examples/streamlit_app.py', { WS_BRIDGE_SERVER: server.url }, ['--theme.base', 'light']),
-      chromium.launch({ executablePath, args: CHROMIUM_ARGS }),
+    // Started together, but each kept as soon as it is up: when one fails, afterAll still stops the others.
+    const started = await Promise.allSettled([
+      startStreamlit(STREAMLIT, 'test/streamlit/app.py', { WSB_SERVER: server.url, WSB_LEDGER: ledger.path }, ['--theme.base', 'dark']).then((p) => (testApp = p)),
+      startStreamlit(STREAMLIT, 'examples/streamlit_app.py', { WS_BRIDGE_SERVER: server.url }, ['--theme.base', 'light']).then((p) => (exampleApp = p)),
+      chromium.launch({ executablePath, args: CHROMIUM_ARGS }).then((b) => (browser = b)),
     ])
+    for (const result of started) if (result.status === 'rejected') throw result.reason
   }, 120000)
 
   /**
