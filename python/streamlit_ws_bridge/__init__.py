@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import quote
 
-from ._cursor import CursorRegistry, parse_value
+from ._cursor import CursorRegistry, parse_value, split_at_reset
 
 __all__ = ["BridgeResult", "DEV_URL_ENV", "ws_bridge"]
 __version__ = "0.1.0"
@@ -68,11 +68,19 @@ class BridgeResult:
         (``"websocket"`` or ``"polling"``), ``attempts``, ``retryAt`` (ms since
         the epoch, or None), ``lastError``, ``counters`` and more. Until the
         frame has reported, it is ``{"state": "connecting", "room": room}``.
+    reset : dict or None
+        Set in exactly one run after the server said it could not replay the
+        room's history from where this tab left off (it restarted without its
+        events, or the tab was away longer than the server keeps them):
+        ``{"since": …, "resume": …, "reason": …, "at": …, "dropped": …}``.
+        Reload your state from the server (your snapshot) in that run; then
+        ``events`` holds only what came after the reset, to apply on top.
     """
 
     events: list[dict[str, Any]] = field(default_factory=list)
     messages: list[dict[str, Any]] = field(default_factory=list)
     status: dict[str, Any] = field(default_factory=dict)
+    reset: dict[str, Any] | None = None
 
     @property
     def state(self) -> str:
@@ -225,12 +233,13 @@ def ws_bridge(
     value = parse_value(raw)
     if value is None:
         return BridgeResult(status={"state": "connecting", "room": room})
-    events = _registry.take(session_id, key, room, value)
+    events, reset = split_at_reset(_registry.take(session_id, key, room, value))
     if on_event is not None:
         for event in events:
             on_event(event)
     return BridgeResult(
         events=events,
+        reset=dict(reset) if reset is not None else None,
         messages=value.messages,
         status=value.status if value.status is not None else {"state": "connecting", "room": room},
     )

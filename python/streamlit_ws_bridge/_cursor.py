@@ -22,6 +22,27 @@ from typing import Any
 Event = dict[str, Any]
 
 
+class Reset(dict[str, Any]):
+    """A reset in the frame's numbered stream, in line with the events.
+
+    The server could not replay from the tab's cursor: the events between
+    ``since`` and ``resume`` are gone, and the app must reload its state. A
+    type of its own, so that an app event that happens to be called "reset"
+    is never taken for one.
+    """
+
+
+def split_at_reset(taken: list[Event]) -> tuple[list[Event], Reset | None]:
+    """The events after the last reset of ``taken``, and that reset (None if there is none).
+
+    Events before a reset belong to the history the app reloads anyway.
+    """
+    for at in range(len(taken) - 1, -1, -1):
+        if isinstance(taken[at], Reset):
+            return taken[at + 1 :], Reset(taken[at])
+    return taken, None
+
+
 @dataclass(frozen=True)
 class FrameValue:
     """A component value as the frame sends it (protocol version 1)."""
@@ -49,6 +70,8 @@ def parse_value(raw: object) -> FrameValue | None:
     for entry in raw.get("events") or []:
         if isinstance(entry, dict) and _is_int(entry.get("seq")) and isinstance(entry.get("event"), dict):
             events.append((entry["seq"], entry["event"]))
+        elif isinstance(entry, dict) and _is_int(entry.get("seq")) and isinstance(entry.get("reset"), dict):
+            events.append((entry["seq"], Reset(entry["reset"])))
     events.sort(key=lambda pair: pair[0])
     messages = [m for m in raw.get("messages") or [] if isinstance(m, dict)]
     status = raw.get("status")

@@ -31,6 +31,11 @@ class FakeFrame:
         for event_id in ids:
             self.events.append({"seq": len(self.events) + 1, "event": {"id": event_id, "type": "message"}})
 
+    def reset(self, resume: str) -> None:
+        """The server could not replay: the frame numbers the reset in line with the events."""
+        reset = {"since": "x", "resume": resume, "reason": "epoch", "at": 1, "dropped": 2}
+        self.events.append({"seq": len(self.events) + 1, "reset": reset})
+
     def __call__(self, **kwargs: Any) -> Any:
         self.calls.append(kwargs)
         # The frame stores the ack it was given; it only resends what comes after.
@@ -44,7 +49,7 @@ class FakeFrame:
             "baseSeq": self.ack,
             "lastSeq": len(self.events),
             "events": [e for e in self.events if e["seq"] > self.ack],
-            "messages": [e["event"] for e in self.events][-3:],
+            "messages": [e["event"] for e in self.events if "event" in e][-3:],
             "status": {"state": "connected", "room": "r1"},
         }
 
@@ -67,6 +72,8 @@ def app() -> None:
     result = ws_bridge("ws://127.0.0.1:9/ws/{room}/{player}", "r1", player="ann b", on_event=lambda e: calls.append(e["id"]))
     seen.append([e["id"] for e in result.events])
     st.session_state["result"] = result
+    if result.reset is not None:
+        st.session_state.setdefault("resets", []).append(result.reset["resume"])
 
 
 def run(at: AppTest) -> list[str]:
@@ -152,3 +159,23 @@ def test_a_missing_build_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_p
 def test_the_build_ships_in_the_package():
     build = streamlit_ws_bridge._BUILD_DIR
     assert (build / "index.html").is_file() and (build / "component.js").is_file()
+
+
+def test_a_reset_is_told_exactly_once_with_the_events_that_follow_it(frame: FakeFrame):
+    at = AppTest.from_function(app)
+    frame.receive("a")
+    assert run(at) == ["a"]
+    # An app event named "reset" is an event like any other.
+    frame.events.append({"seq": len(frame.events) + 1, "event": {"id": "r", "type": "reset", "resume": "no"}})
+    frame.receive("b")
+    frame.reset("B-0")
+    frame.receive("a", "c")
+    # Events before the reset belong to the history the app reloads: only what followed it is handed over.
+    assert run(at) == ["a", "c"]
+    assert at.session_state["resets"] == ["B-0"]
+    assert at.session_state["result"].reset["reason"] == "epoch"
+    assert run(at) == []
+    assert at.session_state["result"].reset is None
+    assert at.session_state["resets"] == ["B-0"]
+    # on_event saw the same events, each once.
+    assert at.session_state["on_event"] == ["a", "a", "c"]

@@ -104,6 +104,10 @@ function start(a: ComponentArgs) {
   bridge.on('message', (message) => {
     if (ledger.add(message)) coalescer.mark()
   })
+  bridge.on('reset', (reset) => {
+    ledger.reset(reset)
+    coalescer.mark()
+  })
   bridge.on('status', (status) => {
     paint()
     if (statusSignature(status) !== lastSentSignature) coalescer.mark()

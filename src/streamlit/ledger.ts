@@ -4,6 +4,7 @@
 // is same-origin with the app, so it shares the tab's storage), a Streamlit
 // session does not: that is why the numbering lives here.
 import type { Message } from '../index'
+import { isReset, type Reset } from '../bridge/reset'
 import type { StorageLike } from '../storage/guarded'
 import { idKey } from '../storage/message-log'
 import { warnOnce } from '../warn'
@@ -29,6 +30,8 @@ export interface Ledger {
   readonly last: number
   /** Numbers a new message and keeps it until acknowledged; false when it was numbered already. */
   add(message: Message): boolean
+  /** Numbers a reset, in line with the messages, and forgets the ids seen before it (they may come again). */
+  reset(reset: Reset): void
   /** Python handed the app everything up to `seq` of tab `tab`; returns whether anything changed. */
   acknowledge(tab: string | null, seq: number | null): boolean
   /** Events not acknowledged yet, oldest first. */
@@ -47,8 +50,8 @@ export const ledgerKey = (room: string) => 'ws_component_' + room
 export const RECENT_IDS = 1000
 
 const isNumbered = (value: unknown): value is NumberedEvent => {
-  const entry = value as NumberedEvent | null
-  return !!entry && Number.isInteger(entry.seq) && typeof entry.event === 'object' && entry.event !== null
+  const entry = value as { seq?: unknown; event?: unknown; reset?: unknown } | null
+  return !!entry && Number.isInteger(entry.seq) && ((typeof entry.event === 'object' && entry.event !== null) || isReset(entry.reset))
 }
 
 export const isLedgerRecord = (value: unknown): value is LedgerRecord => {
@@ -99,7 +102,8 @@ export function createLedger(storage: StorageLike, room: string, options: Ledger
 
   let record: LedgerRecord = { v: 1, tab: newId(), last: 0, ack: 0, pending: [], recent: [] }
   let written: string | null = null
-  let unsaved: Message[] = []
+  // What this frame numbered since its last write, re-numbered on top of another frame's record if one wrote meanwhile.
+  let unsaved: Array<{ message: Message } | { reset: Reset }> = []
   let dirty = false
   let timer: ReturnType<typeof setTimeout> | undefined
 
@@ -127,7 +131,10 @@ export function createLedger(storage: StorageLike, room: string, options: Ledger
     const mine = unsaved
     record = theirs
     unsaved = []
-    for (const message of mine) number(message)
+    for (const item of mine) {
+      if ('reset' in item) numberReset(item.reset)
+      else number(item.message)
+    }
     return record
   }
 
@@ -157,9 +164,17 @@ export function createLedger(storage: StorageLike, room: string, options: Ledger
       record.recent.push(id)
       if (record.recent.length > RECENT_IDS) record.recent.splice(0, record.recent.length - RECENT_IDS)
     }
-    unsaved.push(message)
+    unsaved.push({ message })
     schedule()
     return true
+  }
+
+  function numberReset(reset: Reset) {
+    record.last++
+    record.pending.push({ seq: record.last, reset })
+    record.recent = []
+    unsaved.push({ reset })
+    schedule()
   }
 
   // Adopt the stored record (a reload) or write ours at once (a new tab), so another frame of the tab shares its id.
@@ -182,6 +197,10 @@ export function createLedger(storage: StorageLike, room: string, options: Ledger
     add(message) {
       current()
       return number(message)
+    },
+    reset(reset) {
+      current()
+      numberReset(reset)
     },
     acknowledge(tab, seq) {
       const now = current()

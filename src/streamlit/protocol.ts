@@ -1,6 +1,7 @@
 // The contract between the component frame and the Python wrapper
 // (python/streamlit_ws_bridge): the args Python passes, the value the frame sends back.
 import type { Message, Status } from '../index'
+import type { Reset } from '../bridge/reset'
 
 /** Args of ws_bridge(), as Python passes them on every run. */
 export interface ComponentArgs {
@@ -17,11 +18,11 @@ export interface ComponentArgs {
   ack: number | null
 }
 
-/** One delivered message, numbered in the order this tab received it. */
-export interface NumberedEvent {
-  seq: number
-  event: Message
-}
+/**
+ * One delivered message, or a reset (the server could not replay: Python tells
+ * the script to reload its state), numbered in the order this tab received them.
+ */
+export type NumberedEvent = { seq: number; event: Message } | { seq: number; reset: Reset }
 
 /** What setComponentValue sends: everything not yet acknowledged, so a lost value loses nothing. */
 export interface ComponentValue {
