@@ -9,5 +9,9 @@ export default defineConfig({
     maxWorkers: 2,
     testTimeout: 20000,
     hookTimeout: 60000,
+    // Tags the run; fails it, naming them, when a process a test started outlives it.
+    globalSetup: ['test/run/global-setup.ts'],
+    // The last line says how many test files were skipped (no Chromium locally).
+    reporters: ['default', './test/run/skipped-reporter.ts'],
   },
 })
