@@ -17,7 +17,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { openDetached } from './lib/browser.mjs'
-import { BENCH, ROOT, cpuSeconds, freePort, haveChromium, logger, percentile, prng, row, skipped, sleep, track, until, withTimeout } from './lib/common.mjs'
+import { BENCH, CHROMIUM, ROOT, cpuSeconds, freePort, haveChromium, logger, percentile, prng, row, sleep, track, until, withTimeout } from './lib/common.mjs'
 import { ExampleServer, havePython } from './lib/example-server.mjs'
 
 const log = logger('streamlit')
@@ -30,7 +30,7 @@ export function unavailable() {
   if (!existsSync(PACKAGE) || !/def ws_bridge\(/.test(readFileSync(PACKAGE, 'utf8'))) return 'component not available (python/streamlit_ws_bridge with ws_bridge())'
   if (!existsSync(FRAME)) return 'component frame not built (npm run build)'
   if (!havePython() || !existsSync(STREAMLIT)) return 'no .venv with streamlit (npm run setup:python)'
-  if (!haveChromium()) return 'no Chromium'
+  if (!haveChromium()) return 'no Chromium at ' + CHROMIUM + ' (set CHROMIUM_PATH)'
   return null
 }
 
@@ -207,8 +207,9 @@ async function scenario(server, app, { events, idleSeconds, quick }) {
 }
 
 export async function run({ quick }) {
+  // Not a silent skip: the run fails and says what is missing.
   const why = unavailable()
-  if (why) return [skipped('streamlit', 'Streamlit pushed vs polled', why)]
+  if (why) throw new Error('cannot run: ' + why)
   const options = { events: quick ? 5 : 40, idleSeconds: quick ? 3 : 20, quick }
   const server = await new ExampleServer({}, 'streamlit').start()
   const results = {}

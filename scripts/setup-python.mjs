@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 // Idempotent Python setup: .venv at the repository root (python3 -m venv) with
-// the pinned requirements of the example server and of the Streamlit package,
-// plus the package itself (pip install -e python). pip runs only when the
-// requirement files changed since the last successful install (a stamp in .venv).
+// the pinned requirements of the room server module and of the Streamlit package,
+// plus both packages themselves (pip install -e server -e python). pip runs only
+// when their requirement or project files changed since the last successful
+// install (a stamp in .venv).
 //
-//   node scripts/setup-python.mjs          # used by scripts/demo.mjs and the tests
+//   node scripts/setup-python.mjs          # used by scripts/demo.mjs, bench/run.mjs and the tests
 import { spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
@@ -14,12 +15,15 @@ import { fileURLToPath } from 'node:url'
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 export const VENV = join(ROOT, '.venv')
 export const VENV_PYTHON = join(VENV, 'bin', 'python')
-const INPUTS = ['examples/server/requirements.txt', 'python/requirements.txt', 'python/pyproject.toml']
+const INPUTS = [
+  'server/requirements.txt', 'server/pyproject.toml', 'examples/server/requirements.txt',
+  'python/requirements.txt', 'python/pyproject.toml',
+]
 const STAMP = join(VENV, '.ws-bridge-setup')
 
-function run(command, args) {
-  console.log('$ ' + [command, ...args].join(' '))
-  const result = spawnSync(command, args, { cwd: ROOT, stdio: 'inherit' })
+function run(command, args, toStderr) {
+  ;(toStderr ? console.error : console.log)('$ ' + [command, ...args].join(' '))
+  const result = spawnSync(command, args, { cwd: ROOT, stdio: ['ignore', toStderr ? 2 : 'inherit', 'inherit'] })
   if (result.error) throw new Error(command + ': ' + result.error.message)
   if (result.status !== 0) throw new Error(command + ' ' + args.join(' ') + ' exited with ' + result.status)
 }
@@ -32,23 +36,28 @@ function fingerprint() {
   return hash.digest('hex')
 }
 
-/** Creates .venv if needed and installs what changed; returns the venv's python. */
-export function setupPython() {
-  if (!existsSync(VENV_PYTHON)) run(process.env.PYTHON || 'python3', ['-m', 'venv', VENV])
+/**
+ * Creates .venv if needed and installs what changed; returns the venv's python.
+ * toStderr: all output on stderr, for callers whose stdout is a result (the benchmark table).
+ */
+export function setupPython({ toStderr = false } = {}) {
+  const log = toStderr ? console.error : console.log
+  if (!existsSync(VENV_PYTHON)) run(process.env.PYTHON || 'python3', ['-m', 'venv', VENV], toStderr)
   const wanted = fingerprint()
   const have = existsSync(STAMP) ? readFileSync(STAMP, 'utf8').trim() : ''
   if (have === wanted) {
-    console.log('[setup-python] .venv is up to date')
+    log('[setup-python] .venv is up to date')
     return VENV_PYTHON
   }
   run(VENV_PYTHON, [
     '-m', 'pip', 'install', '--disable-pip-version-check',
-    '-r', 'examples/server/requirements.txt',
+    '-r', 'server/requirements.txt',
     '-r', 'python/requirements.txt',
+    '-e', 'server',
     '-e', 'python',
-  ])
+  ], toStderr)
   writeFileSync(STAMP, wanted + '\n')
-  console.log('[setup-python] .venv ready')
+  log('[setup-python] .venv ready')
   return VENV_PYTHON
 }
 

@@ -157,9 +157,6 @@ export function row(fields) {
   return r
 }
 
-/** A row for a benchmark that could not run (reported, not a failure). */
-export const skipped = (bench, what, reason) => row({ id: bench + '.skipped', bench, what, note: 'not run: ' + reason, pass: null })
-
 export function fmt(value, digits = 2) {
   if (value === null || value === undefined || Number.isNaN(value)) return '—'
   if (typeof value !== 'number') return String(value)
