@@ -1,4 +1,7 @@
-"""End-to-end tests: real uvicorn on 127.0.0.1, httpx for REST, websockets for WS."""
+"""The game server end to end: real uvicorn on 127.0.0.1, httpx for REST, websockets for WS.
+
+The bridge itself (limits, Origin, the replay/reset decision) is tested in
+server/tests and server/conformance; these tests cover what the game adds on top."""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ import json
 import os
 import queue
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -15,10 +19,11 @@ from typing import Any
 
 import httpx
 import pytest
-from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect
+from ws_bridge_server import make_token, parse_id
 
 from app import MAX_BURST
-from room_auth import make_token
 from testkit import TIMEOUT, RunningServer, close_code, recv, recv_type
 
 HERE = Path(__file__).resolve().parent
@@ -49,9 +54,9 @@ def test_event_shape_and_ids(server: RunningServer) -> None:
 
     more = post_messages(server, "r1", 5) + post_messages(server, "r2", 2)
     ids = [ev["id"]] + [e["id"] for e in more]
-    assert len(set(ids)) == len(ids)
-    seqs = [int(i.rsplit("-", 1)[1]) for i in ids[:6]]  # "<room>-<seq>"
-    assert seqs == sorted(seqs) and len(set(seqs)) == 6
+    parsed = [parse_id(i) for i in ids]  # "<epoch>-<seq>"
+    assert [p[1] for p in parsed if p] == [1, 2, 3, 4, 5, 6, 1, 2]  # counted per room, from 1, no gaps
+    assert len({p[0] for p in parsed if p}) == 1  # one epoch: this server's lifetime
 
 
 def test_fallback_get_events_since(server: RunningServer) -> None:
@@ -64,7 +69,10 @@ def test_fallback_get_events_since(server: RunningServer) -> None:
     assert get() == ids
     assert get(since=ids[1]) == ids[2:]
     assert get(since=ids[-1]) == []
-    assert get(since="f1-123") == ids  # unknown id (other lifetime / evicted) -> whole log
+    assert get(since="") == ids  # from the beginning: nothing was evicted
+    # An id of another lifetime: the history after it is gone, and the poll says so.
+    reset = server.http.get("/rooms/f1/events", params={"since": "f1-123"}).json()
+    assert reset == [{"type": "reset", "since": "f1-123", "resume": ids[-1], "reason": "epoch"}]
     assert server.http.get("/rooms/nobody/events").json() == []
     assert server.http.get("/rooms/f1/events").json() == evs  # same objects as the POST returned
 
@@ -73,11 +81,12 @@ def test_replay_log_is_bounded(make_server: Any) -> None:
     srv = make_server(replay_log_size=3)
     ids = [e["id"] for e in post_messages(srv, "b1", 5)]
     assert [e["id"] for e in srv.http.get("/rooms/b1/events").json()] == ids[2:]
-    # an evicted id counts as unknown: the whole retained log is replayed
-    assert [e["id"] for e in srv.http.get("/rooms/b1/events", params={"since": ids[0]}).json()] == ids[2:]
+    # An evicted id: a reset on the poll and on the socket alike, never a partial replay.
+    reset = {"type": "reset", "since": ids[0], "resume": ids[-1], "reason": "evicted"}
+    assert srv.http.get("/rooms/b1/events", params={"since": ids[0]}).json() == [reset]
     with srv.ws(f"/ws/b1/ann?since={ids[0]}") as ws:
-        assert [recv(ws)["id"] for _ in range(3)] == ids[2:]
-        assert recv(ws)["type"] == "player_list"
+        assert recv(ws) == reset
+        assert recv(ws)["type"] == "player_list"  # then live events only
 
 
 def test_ws_replay_after_known_id(server: RunningServer) -> None:
@@ -90,13 +99,16 @@ def test_ws_replay_after_known_id(server: RunningServer) -> None:
         assert recv(ws)["type"] == "player_list"
 
 
-def test_ws_replay_unknown_or_empty_since_sends_whole_log(server: RunningServer) -> None:
-    for n, since in enumerate(("u1-999999999", "from-another-server-lifetime", "")):
-        room = f"u{n}"
-        ids = [e["id"] for e in post_messages(server, room, 3)]
-        with server.ws(f"/ws/{room}/ann?since={since}") as ws:
-            assert [recv(ws)["id"] for _ in range(3)] == ids
-            assert recv(ws)["players"] == ["ann"]
+def test_ws_empty_since_replays_the_whole_log_and_a_foreign_one_resets(server: RunningServer) -> None:
+    ids = [e["id"] for e in post_messages(server, "u0", 3)]
+    with server.ws("/ws/u0/ann?since=") as ws:
+        assert [recv(ws)["id"] for _ in range(3)] == ids
+        assert recv(ws)["players"] == ["ann"]
+    ids = [e["id"] for e in post_messages(server, "u1", 3)]
+    with server.ws("/ws/u1/ann?since=from-another-server-lifetime") as ws:
+        assert recv(ws) == {"type": "reset", "since": "from-another-server-lifetime", "resume": ids[-1],
+                            "reason": "unknown"}
+        assert recv(ws)["players"] == ["ann"]
 
 
 def test_ws_without_since_gets_no_replay(server: RunningServer) -> None:
@@ -252,41 +264,7 @@ def test_cors_allows_any_origin_for_rest(server: RunningServer) -> None:
     assert pre.status_code == 200 and "POST" in pre.headers["access-control-allow-methods"]
 
 
-# --- limits and access control ------------------------------------------------
-
-def test_frame_too_large_closes_1009(make_server: Any) -> None:
-    srv = make_server(max_frame_bytes=1024)
-    with srv.ws("/ws/l1/ann") as ws:
-        recv_type(ws, "player_list")
-        ws.send(json.dumps({"type": "message", "text": "a" * 900}))  # under the cap: fine
-        assert recv_type(ws, "message")["text"] == "a" * 900
-        ws.send(json.dumps({"type": "message", "text": "é" * 600}))  # 600 chars but 1200 UTF-8 bytes
-        assert close_code(ws) == 1009
-    assert all(len(e.get("text", "")) != 600 for e in srv.http.get("/rooms/l1/events").json())
-
-
-def test_rate_limit_closes_1008(make_server: Any) -> None:
-    srv = make_server(max_msgs_per_sec=3)
-    with srv.ws("/ws/l2/ann") as ws:
-        recv_type(ws, "player_list")
-        for _ in range(300):  # would need ~100 s to be legal at 3/s
-            try:
-                ws.send('{"type":"ping"}')
-            except ConnectionClosed:
-                break  # server already closed
-        assert close_code(ws) == 1008
-
-
-def test_origin_allow_list(make_server: Any) -> None:
-    srv = make_server(allowed_origins=("http://good.example",))
-    with srv.ws("/ws/o1/ann", origin="http://good.example") as ws:
-        assert recv(ws)["type"] == "player_list"
-    for origin in ("http://evil.example", None):
-        with pytest.raises(InvalidStatus) as info:
-            srv.ws("/ws/o1/eve", origin=origin)
-        assert info.value.response.status_code == 403
-    assert srv.stats()["ws_connections_total"] == 1
-
+# --- access control (the token route; the checks themselves: server/tests) ----
 
 def test_room_tokens(make_server: Any, server: RunningServer) -> None:
     assert server.http.get("/rooms/t1/token", params={"player": "ann"}).status_code == 404  # disabled
@@ -357,7 +335,7 @@ def test_drop_connections_keeps_log(server: RunningServer) -> None:
 
 # --- the CLI ------------------------------------------------------------------
 
-def test_cli_prints_ready_and_serves(tmp_path: Path) -> None:
+def test_cli_prints_ready_serves_and_closes_sockets_1012_on_sigterm(tmp_path: Path) -> None:
     env = {**os.environ, "REPLAY_LOG_SIZE": "3", "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
         [sys.executable, str(HERE / "app.py"), "--host", "127.0.0.1", "--port", "0"],
@@ -374,6 +352,14 @@ def test_cli_prints_ready_and_serves(tmp_path: Path) -> None:
             for i in range(5):  # REPLAY_LOG_SIZE from the environment is honoured
                 http.post("/rooms/cli/messages", json={"player": "ann", "text": str(i)})
             assert [e["text"] for e in http.get("/rooms/cli/events").json()] == ["2", "3", "4"]
+        with connect(f"ws://127.0.0.1:{m.group(1)}/ws/cli/ann", proxy=None, open_timeout=TIMEOUT) as ws:
+            assert recv(ws)["type"] == "player_list"
+            proc.send_signal(signal.SIGTERM)
+            with pytest.raises(ConnectionClosed) as closed:
+                for _ in range(100):
+                    ws.recv(timeout=TIMEOUT)
+            assert closed.value.rcvd is not None
+            assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (1012, "service restart")
     finally:
         proc.terminate()
         out, err = proc.communicate(timeout=30)

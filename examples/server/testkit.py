@@ -23,7 +23,7 @@ class RunningServer:
         self.app = create_app(settings)
         config = uvicorn.Config(
             self.app, host="127.0.0.1", port=0, log_level="warning", access_log=False,
-            lifespan="off", timeout_graceful_shutdown=5,
+            lifespan="on", timeout_graceful_shutdown=5,
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
@@ -45,12 +45,15 @@ class RunningServer:
         )
 
     def stats(self, until: Callable[[dict[str, Any]], bool] = lambda s: True) -> dict[str, Any]:
-        """GET /stats, polling until `until` holds (the server updates counters asynchronously)."""
+        """GET /stats, polling until `until` holds (the server updates counters asynchronously).
+        Fails the test if it never does."""
         deadline = time.monotonic() + TIMEOUT
         while True:
             snap: dict[str, Any] = self.http.get("/stats").json()
-            if until(snap) or time.monotonic() > deadline:
+            if until(snap):
                 return snap
+            if time.monotonic() > deadline:
+                raise AssertionError(f"/stats never reached the expected state within {TIMEOUT} s: {snap}")
             time.sleep(0.01)
 
     def stop(self) -> None:

@@ -1,16 +1,15 @@
-"""Unit tests for the pieces behind the endpoints (no network)."""
+"""Sockets and fan-out, tokens and origins, settings: the pieces behind the endpoints (no network)."""
 
 from __future__ import annotations
 
 import asyncio
-import math
 
-import pytest
+from ws_bridge_server import Settings, StoredEvent, make_token, origin_allowed, verify_token
+from ws_bridge_server.hub import Connection, Hub, Stats, TokenBucket
 
-from app import Settings
-from event_store import MESSAGES_IN_STATE, EventStore
-from room_auth import make_token, origin_allowed, verify_token
-from room_hub import Connection, Hub, Stats, TokenBucket
+
+def event(text: str, seq: int) -> StoredEvent:
+    return StoredEvent("r", "e", seq, {}, text, len(text))
 
 
 class FakeSocket:
@@ -31,7 +30,9 @@ class FakeSocket:
 
 
 def conn(ws: FakeSocket, stats: Stats, player: str = "p", queue_size: int = 100) -> Connection:
-    return Connection(ws, "r", player, stats, queue_size=queue_size, send_timeout=0.05)
+    conn = Connection(ws, "r", player, stats, queue_size=queue_size, send_timeout=0.05)
+    conn.live = True
+    return conn
 
 
 # --- non-blocking fan-out -----------------------------------------------------
@@ -44,7 +45,7 @@ def test_hung_socket_does_not_block_the_others() -> None:
         hub.join(slow)
         writers = [asyncio.create_task(c.run_writer()) for c in (fast, slow)]
         for i in range(3):
-            hub.broadcast("r", f"m{i}", 2)  # synchronous: only enqueues
+            hub.deliver(event(f"m{i}", i + 1))  # synchronous: only enqueues
         await asyncio.wait_for(writers[1], 10)  # the hung send hits send_timeout...
         assert slow.closing and slow.ws.sent == []  # type: ignore[attr-defined]
         fast.close(1000, "bye")  # ...while the healthy socket got everything, in order
@@ -118,11 +119,11 @@ def test_hub_rooms_and_players() -> None:
         a1, a2, b = conn(FakeSocket(), stats, "ann"), conn(FakeSocket(), stats, "ann"), conn(FakeSocket(), stats, "bob")
         for c in (a1, b, a2):
             hub.join(c)
-        assert hub.players("r") == ["ann", "bob"]  # join order, one entry per player (two tabs)
-        assert hub.open_by_room() == {"r": 3} and hub.has_connections("r")
+        assert hub.clients("r") == ["ann", "bob"]  # join order, one entry per player (two tabs)
+        assert hub.snapshot(stats)["ws_open_by_room"] == {"r": 3} and hub.watching("r")
         for c in (a1, a2, b):
             hub.leave(c)
-        assert hub.open_by_room() == {} and not hub.has_connections("r")
+        assert hub.snapshot(stats)["ws_open_by_room"] == {} and not hub.watching("r")
 
     asyncio.run(scenario())
 
@@ -164,67 +165,29 @@ def test_origin_allowed() -> None:
     assert origin_allowed("http://any", ["*"])
 
 
-# --- store --------------------------------------------------------------------
+def test_a_socket_that_is_not_live_yet_holds_events_and_a_flood_closes_it_1013() -> None:
+    async def scenario() -> None:
+        stats, hub = Stats(), Hub()
+        waiting = Connection(FakeSocket(), "r", "p", stats, queue_size=3, send_timeout=0.05)
+        hub.join(waiting)
+        for i in range(3):
+            hub.deliver(event(f"m{i}", i + 1))
+        assert [e.seq for e in waiting.pending] == [1, 2, 3] and waiting.outbox.empty()
+        hub.deliver(event("m3", 4))  # more than its outbox could take once live
+        assert waiting.closing
+        await asyncio.wait_for(waiting.run_writer(), 10)
+        assert waiting.ws.closed == (1013, "client too slow")  # type: ignore[attr-defined]
 
-def test_store_log_ids_and_replay() -> None:
-    store = EventStore(log_size=3, seq_base=0, clock=lambda: 1.5)
-    ids = [store.append("r", "message", {"player": "a", "text": str(i), "id": "x"}).id for i in range(5)]
-    assert ids == ["r-1", "r-2", "r-3", "r-4", "r-5"]
-    ev = store.after("r", None)[0].event
-    assert ev == {"id": "r-3", "type": "message", "room": "r", "ts": 1500.0, "player": "a", "text": "2"}
-    assert [e.id for e in store.after("r", "r-3")] == ["r-4", "r-5"]
-    assert [e.id for e in store.after("r", "r-5")] == []
-    assert [e.id for e in store.after("r", "r-1")] == ["r-3", "r-4", "r-5"]  # evicted -> all
-    assert store.after("nope", None) == [] and store.get("nope") is None  # reads create nothing
-    assert len(store.get("r").index) == 3  # type: ignore[union-attr]
-
-
-def test_store_ids_do_not_repeat_across_restarts() -> None:
-    first = EventStore(clock=lambda: 1_700_000_000.0)
-    second = EventStore(clock=lambda: 1_700_000_060.0)  # "restarted" a minute later
-    old = [first.append("r", "t", {}).id for _ in range(1000)]
-    new = second.append("r", "t", {}).id
-    assert new not in old and second.after("r", old[-1])[0].id == new  # old id unknown -> full log
-    assert int(new.rsplit("-", 1)[1]) < 2**53  # safe as a JavaScript number
-
-
-def test_store_state_folding() -> None:
-    store = EventStore(seq_base=0)
-    store.append("r", "phase", {"phase": "voting"})
-    store.append("r", "topic", {"topic": "cats"})
-    store.append("r", "voted", {"player": "a", "target": "b"})
-    store.append("r", "voted", {"player": "a", "target": "c"})
-    for i in range(MESSAGES_IN_STATE + 5):
-        store.append("r", "message", {"player": "a", "text": str(i)})
-    room = store.get("r")
-    assert room is not None
-    assert (room.phase, room.topic, room.votes) == ("voting", "cats", {"a": "c"})
-    assert [m["text"] for m in room.messages] == [str(i) for i in range(5, MESSAGES_IN_STATE + 5)]
-    store.append("r", "phase", {"phase": "results"})
-    assert room.votes == {}
-
-
-def test_store_rejects_non_json_payload_without_side_effects() -> None:
-    store = EventStore(seq_base=0)
-    with pytest.raises(ValueError):
-        store.append("r", "t", {"v": math.nan})
-    assert store.append("r", "t", {}).id == "r-1"
-
-
-def test_store_room_cap_evicts_idle_rooms_only() -> None:
-    live = {"a"}
-    store = EventStore(max_rooms=2, seq_base=0, is_pinned=lambda room: room in live)
-    for room in ("a", "b", "c"):
-        store.append(room, "t", {})
-    assert list(store.rooms) == ["a", "c"]  # "b" was the oldest idle room
+    asyncio.run(scenario())
 
 
 def test_settings_from_env() -> None:
     assert Settings.from_env({}) == Settings()
     s = Settings.from_env({
         "REPLAY_LOG_SIZE": "7", "MAX_FRAME_BYTES": "100", "MAX_MSGS_PER_SEC": "2.5",
-        "ALLOWED_ORIGINS": " http://a , http://b,", "ROOM_TOKEN_SECRET": "k",
+        "ALLOWED_ORIGINS": " http://a , http://b,", "ROOM_TOKEN_SECRET": "k", "EVENT_LOG_PATH": "/tmp/x.jsonl",
     })
     assert (s.replay_log_size, s.max_frame_bytes, s.max_msgs_per_sec) == (7, 100, 2.5)
     assert s.allowed_origins == ("http://a", "http://b") and s.room_token_secret == "k"
+    assert s.event_log_path == "/tmp/x.jsonl" and Settings.from_env({}).event_log_path is None
     assert Settings.from_env({"ROOM_TOKEN_SECRET": ""}).room_token_secret is None

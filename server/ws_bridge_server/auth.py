@@ -1,4 +1,4 @@
-"""Handshake checks: Origin allow-list and short-lived HMAC room tokens."""
+"""Handshake checks: the Origin allow-list and short-lived HMAC room tokens."""
 
 from __future__ import annotations
 

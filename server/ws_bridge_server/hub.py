@@ -1,4 +1,4 @@
-"""Live WebSocket connections per room, non-blocking fan-out, counters, rate limit."""
+"""Live sockets per room and the non-blocking fan-out: the store's one subscriber."""
 
 from __future__ import annotations
 
@@ -7,6 +7,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import Any, Protocol
+
+from .protocol import encode
+from .store import StoredEvent
 
 
 class SocketLike(Protocol):
@@ -62,21 +65,24 @@ class _Close:
 class Connection:
     """One socket with its own bounded outbox drained by a single writer task.
 
-    Broadcasting only does `put_nowait`, so a slow or dead peer can never stall
-    the sender or the other sockets: a full outbox or a send that exceeds
-    `send_timeout` gets the connection dropped (the client catches up with ?since=).
+    Fan-out only does `put_nowait`, so a slow or dead peer can never stall the
+    publisher or the other sockets: a full outbox or a send that exceeds
+    `send_timeout` gets the connection dropped (the client catches up with since).
+    Until it is `live`, events for it are held in `pending` while its replay is read.
     """
 
     def __init__(
-        self, ws: SocketLike, room: str, player: str, stats: Stats, queue_size: int, send_timeout: float
+        self, ws: SocketLike, room: str, client: str, stats: Stats, queue_size: int, send_timeout: float
     ) -> None:
         self.ws = ws
         self.room = room
-        self.player = player
+        self.client = client
         self.stats = stats
         self.send_timeout = send_timeout
         self.outbox: asyncio.Queue[tuple[str, int] | _Close] = asyncio.Queue(maxsize=queue_size)
         self.closing = False
+        self.live = False
+        self.pending: list[StoredEvent] = []
 
     def push(self, text: str, nbytes: int) -> None:
         if self.closing:
@@ -85,6 +91,18 @@ class Connection:
             self.outbox.put_nowait((text, nbytes))
         except asyncio.QueueFull:
             self.close(1013, "client too slow")  # 1013 = try again later
+
+    def hold(self, event: StoredEvent) -> None:
+        """Keeps an event published while this socket's replay is being read."""
+        if len(self.pending) >= self.outbox.maxsize:
+            self.close(1013, "client too slow")
+        elif not self.closing:
+            self.pending.append(event)
+
+    def reply(self, frame: dict[str, Any]) -> None:
+        """Sends a frame to this socket only (pong, error): no id, not an event."""
+        text = encode(frame)
+        self.push(text, len(text.encode()))
 
     def close(self, code: int, reason: str) -> None:
         """Queue a close frame, discarding anything not yet sent (the client re-syncs)."""
@@ -126,13 +144,14 @@ class Connection:
 
 
 class Hub:
-    """Which connections are in which room."""
+    """Which connections are in which room; delivers each published event to them."""
 
     def __init__(self) -> None:
-        # dict used as an insertion-ordered set: players are listed in join order
+        # dict used as an insertion-ordered set: clients are listed in join order
         self.rooms: dict[str, dict[Connection, None]] = {}
 
     def join(self, conn: Connection) -> None:
+        """Adds a connection that is not live yet: its events wait in `pending`."""
         self.rooms.setdefault(conn.room, {})[conn] = None
 
     def leave(self, conn: Connection) -> None:
@@ -142,27 +161,30 @@ class Hub:
             if not conns:
                 del self.rooms[conn.room]
 
-    def has_connections(self, room: str) -> bool:
+    def watching(self, room: str) -> bool:
         return room in self.rooms
 
-    def players(self, room: str) -> list[str]:
-        return list(dict.fromkeys(c.player for c in self.rooms.get(room, {})))
+    def clients(self, room: str) -> list[str]:
+        return list(dict.fromkeys(c.client for c in self.rooms.get(room, {})))
 
-    def broadcast(self, room: str, text: str, nbytes: int) -> None:
-        for conn in list(self.rooms.get(room, {})):
-            conn.push(text, nbytes)
+    def deliver(self, event: StoredEvent) -> None:
+        for conn in self.rooms.get(event.room, ()):
+            if conn.live:
+                conn.push(event.text, event.nbytes)
+            else:
+                conn.hold(event)
 
-    def open_by_room(self) -> dict[str, int]:
-        return {room: len(conns) for room, conns in self.rooms.items()}
+    def connections(self) -> list[Connection]:
+        return [c for conns in self.rooms.values() for c in conns]
 
     def close_all(self, code: int, reason: str) -> int:
-        conns = [c for conns in self.rooms.values() for c in conns]
+        conns = self.connections()
         for conn in conns:
             conn.close(code, reason)
         return len(conns)
 
     def snapshot(self, stats: Stats) -> dict[str, Any]:
-        by_room = self.open_by_room()
+        by_room = {room: len(conns) for room, conns in self.rooms.items()}
         return {
             "ws_connections_total": stats.ws_connections_total,
             "ws_connections_open": sum(by_room.values()),

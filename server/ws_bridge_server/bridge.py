@@ -1,0 +1,128 @@
+"""The core: one store, the live sockets of this replica, and the app's hooks."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .hub import Connection, Hub, SocketLike, Stats
+from .settings import Settings
+from .store import EventStore, Replay, StoredEvent
+from .stores import FileStore, MemoryStore
+
+log = logging.getLogger("ws_bridge_server")
+
+Listener = Callable[[StoredEvent], None]
+
+
+@dataclass
+class Hooks:
+    """What the app adds to a socket's life. Frames other than ping go to `on_frame`;
+    without it they are answered with an error frame."""
+
+    on_join: Callable[[Connection], Awaitable[None]] | None = None
+    on_leave: Callable[[Connection], Awaitable[None]] | None = None
+    on_frame: Callable[[Connection, dict[str, Any]], Awaitable[None]] | None = None
+
+
+def store_for(settings: Settings) -> EventStore:
+    """The file store if `event_log_path` is set, else the memory store."""
+    if settings.event_log_path:
+        return FileStore(settings.event_log_path, settings.replay_log_size, settings.max_rooms)
+    return MemoryStore(settings.replay_log_size, settings.max_rooms)
+
+
+class Bridge:
+    """Publish events, answer `since`, serve sockets. The store's one subscriber is this object."""
+
+    def __init__(self, store: EventStore | None = None, settings: Settings | None = None,
+                 hooks: Hooks | None = None) -> None:
+        self.settings = settings or Settings()
+        self.store = store or store_for(self.settings)
+        self.hooks = hooks or Hooks()
+        self.stats = Stats()
+        self.hub = Hub()
+        self.listeners: list[Listener] = []
+        self.draining = False
+        self._started = False
+        self.store.attach(self)
+
+    async def start(self) -> None:
+        """Starts the store; also done on first use, so mounting without a lifespan works."""
+        if not self._started:
+            self._started = True
+            await self.store.start()
+
+    async def close(self) -> None:
+        await self.store.close()
+
+    # --- the store's subscriber ---------------------------------------------
+
+    def deliver(self, event: StoredEvent) -> None:
+        self.stats.events_created += 1
+        self.hub.deliver(event)
+        for listener in self.listeners:
+            try:
+                listener(event)
+            except Exception:  # one broken listener must not stop delivery
+                log.exception("event listener failed")
+
+    def watching(self, room: str) -> bool:
+        return self.hub.watching(room)
+
+    def add_listener(self, listener: Listener) -> Callable[[], None]:
+        """Calls `listener` with every event, in id order; returns its remover."""
+        self.listeners.append(listener)
+        return lambda: self.listeners.remove(listener)
+
+    # --- events ---------------------------------------------------------------
+
+    async def publish(self, room: str, kind: str, payload: Mapping[str, Any] | None = None) -> StoredEvent:
+        """Creates an event `{"id","type","room","ts",...payload}` and sends it to the room's sockets."""
+        if not self._started:
+            await self.start()
+        return await self.store.publish(room, kind, payload or {})
+
+    async def read(self, room: str, since: str | None, *, socket: bool = False) -> Replay:
+        if not self._started:
+            await self.start()
+        return await self.store.read(room, since, socket=socket)
+
+    async def poll(self, room: str, since: str | None) -> str:
+        """The fallback poll's JSON body: `[reset?, ...events]`, the socket's decision."""
+        replay = await self.read(room, since)
+        frames = [e.text for e in replay.events]
+        if replay.reset is not None:
+            frames.insert(0, replay.reset.text())
+        return "[" + ",".join(frames) + "]"
+
+    # --- sockets --------------------------------------------------------------
+
+    async def serve(self, ws: SocketLike, room: str, client: str, since: str | None) -> None:
+        """Serves one accepted socket until either side stops (see session.py)."""
+        from .session import serve_socket  # session imports this module's types
+
+        await serve_socket(self, ws, room, client, since)
+
+    def clients(self, room: str) -> list[str]:
+        return self.hub.clients(room)
+
+    def close_all(self, code: int, reason: str) -> int:
+        return self.hub.close_all(code, reason)
+
+    async def drain(self, timeout: float = 2.0) -> int:
+        """Closes every socket with 1012 "service restart" (and any new one), waiting up to
+        `timeout` for the close frames to go out. Returns how many were open."""
+        self.draining = True
+        count = self.close_all(1012, "service restart")
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while self.hub.rooms and loop.time() < deadline:
+            await asyncio.sleep(0.01)
+        return count
+
+    def stats_snapshot(self) -> dict[str, Any]:
+        return self.hub.snapshot(self.stats)

@@ -1,0 +1,105 @@
+"""The wire protocol's one decision: what a client that resumes with `since` gets.
+
+Every store answers the socket and the fallback poll through `decide()`, so the
+two can never disagree (PROTOCOL.md, "Resume"). Ids are `"<epoch>-<seq>"`: the
+epoch names one lifetime of a room's history, `seq` counts 1, 2, 3 ... in it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+# A cursor longer than this is no id of ours: answered "unknown" without parsing it.
+MAX_CURSOR_CHARS = 64
+_ID = re.compile(r"([0-9A-Za-z_.~]{1,32})-(0|[1-9][0-9]{0,17})")
+
+
+def encode(obj: Any) -> str:
+    """Compact JSON; NaN/Infinity are rejected because browsers can't parse them."""
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def new_epoch() -> str:
+    """A fresh epoch: 8 hex digits, so a lost history is never mistaken for the current one."""
+    return secrets.token_hex(4)
+
+
+def make_id(epoch: str, seq: int) -> str:
+    return f"{epoch}-{seq}"
+
+
+def parse_id(cursor: str) -> tuple[str, int] | None:
+    """(epoch, seq) of one of our ids, or None for anything else."""
+    if len(cursor) > MAX_CURSOR_CHARS:
+        return None
+    m = _ID.fullmatch(cursor)
+    return (m.group(1), int(m.group(2))) if m else None
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """A room's history as a store holds it: seqs first..last of `epoch` (first = last + 1 when none)."""
+
+    epoch: str
+    first: int
+    last: int
+
+    @property
+    def cursor(self) -> str:
+        return make_id(self.epoch, self.last)
+
+
+@dataclass(frozen=True, slots=True)
+class Reset:
+    """The history between `since` and `resume` is gone: the client reloads and resumes from `resume`."""
+
+    since: str
+    resume: str
+    reason: str  # "evicted" | "ahead" | "epoch" | "unknown"
+
+    def frame(self) -> dict[str, str]:
+        return {"type": "reset", "since": self.since, "resume": self.resume, "reason": self.reason}
+
+    def text(self) -> str:
+        return encode(self.frame())
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """Replay the seqs after `after` (None: replay nothing), preceded by `reset` if there is one."""
+
+    after: int | None
+    reset: Reset | None = None
+
+
+def decide(since: str | None, window: Window, *, socket: bool) -> Decision:
+    """The replay-or-reset decision of PROTOCOL.md's table, for the socket and the poll alike.
+
+    The only difference between the two: without `since`, a socket goes live from
+    now (the client holds nothing it could resume) while a poll gets the whole
+    retained log.
+    """
+    if since is None:
+        return Decision(after=None if socket else window.first - 1)
+    if since == "":  # "from the beginning": possible only while nothing was evicted
+        return Decision(after=0) if window.first <= 1 else _reset(since, window, "evicted")
+    parsed = parse_id(since)
+    if parsed is None:
+        return _reset(since, window, "unknown")
+    epoch, seq = parsed
+    if epoch != window.epoch:
+        return _reset(since, window, "epoch")
+    if seq > window.last:  # the store lost events it had handed out, but kept its epoch
+        return _reset(since, window, "ahead")
+    if seq < window.first - 1:
+        return _reset(since, window, "evicted")
+    return Decision(after=seq)
+
+
+def _reset(since: str, window: Window, reason: str) -> Decision:
+    # Only events after `resume` follow a reset; at the time of the decision there are none.
+    return Decision(after=window.last, reset=Reset(since, window.cursor, reason))

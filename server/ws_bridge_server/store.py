@@ -1,0 +1,99 @@
+"""The store interface: where a room's history lives, and the replica's one subscription to it.
+
+A store assigns ids, keeps each room's bounded history and tells the replica's
+single subscriber about every event it publishes, in publish order (= id
+order). The memory and file stores are in `stores/`; a networked store (Redis)
+implements the same four methods. What the server does with a socket (replay,
+then live, with no gap and no duplicate) is in `session.py` and works with any
+store that keeps these promises.
+"""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from .protocol import Reset, Window, encode, make_id
+
+Event = dict[str, Any]
+
+# Fields the server owns; a published payload can never override them.
+RESERVED_FIELDS = frozenset({"id", "type", "room", "ts"})
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    room: str
+    epoch: str
+    seq: int
+    event: Event
+    # Serialized once at publish and shared by every socket, poll and replay.
+    text: str
+    nbytes: int
+
+    @property
+    def id(self) -> str:
+        return make_id(self.epoch, self.seq)
+
+    def follows(self, epoch: str, seq: int) -> bool:
+        """True if this event comes right after `epoch`-`seq`, with nothing in between."""
+        return self.epoch == epoch and self.seq == seq + 1
+
+
+def make_event(room: str, epoch: str, seq: int, kind: str, payload: Mapping[str, Any]) -> StoredEvent:
+    """Builds the frame `{"id","type","room","ts",...payload}`. Raises ValueError for non-JSON payloads."""
+    event: Event = {"id": make_id(epoch, seq), "type": kind, "room": room, "ts": time.time() * 1000}
+    event.update((k, v) for k, v in payload.items() if k not in RESERVED_FIELDS)
+    return stored(room, epoch, seq, event)
+
+
+def stored(room: str, epoch: str, seq: int, event: Event) -> StoredEvent:
+    text = encode(event)
+    return StoredEvent(room, epoch, seq, event, text, len(text.encode()))
+
+
+@dataclass(frozen=True, slots=True)
+class Replay:
+    """A store's answer to `since`: the room's window at the time of the read, the
+    reset if the history after `since` is gone, and the events to send (in order)."""
+
+    window: Window
+    reset: Reset | None
+    events: list[StoredEvent]
+
+
+class Subscriber(Protocol):
+    """The replica's one subscription (the hub), never one per client."""
+
+    def deliver(self, event: StoredEvent) -> None:
+        """Every published event, in publish order; must not block."""
+
+    def watching(self, room: str) -> bool:
+        """True while the room has live sockets here: a store must not drop such a room."""
+
+
+class EventStore(ABC):
+    """Async from the start, so a networked store fits behind the same calls."""
+
+    retention: int  # events kept per room
+
+    @abstractmethod
+    def attach(self, subscriber: Subscriber) -> None:
+        """Sets the subscriber that `publish` notifies."""
+
+    @abstractmethod
+    async def publish(self, room: str, kind: str, payload: Mapping[str, Any]) -> StoredEvent:
+        """Assigns the next id, appends, trims to `retention` and notifies the subscriber, as one step."""
+
+    @abstractmethod
+    async def read(self, room: str, since: str | None, *, socket: bool) -> Replay:
+        """The events after `since`, or a reset: always through `protocol.decide`."""
+
+    async def start(self) -> None:
+        """Loads or connects; called once before the first use."""
+
+    async def close(self) -> None:
+        """Flushes and releases what the store holds."""

@@ -1,0 +1,109 @@
+"""The in-memory store (the default): each room's bounded history in this process.
+
+Its epoch is new at every start, so after a restart every client that resumes
+with an id of the previous life gets exactly one reset ("epoch") instead of a
+replay that looks complete and is not.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict, deque
+from collections.abc import Mapping
+from itertools import islice
+from typing import Any
+
+from ..protocol import Window, decide, new_epoch
+from ..store import EventStore, Replay, StoredEvent, Subscriber, make_event
+
+
+class RoomLog:
+    """One room: seqs first..last of one epoch, the newest `retention` of them kept."""
+
+    def __init__(self, epoch: str, retention: int, last: int = 0) -> None:
+        self.epoch = epoch
+        self.retention = retention
+        self.last = last
+        self.events: deque[StoredEvent] = deque()
+
+    def window(self) -> Window:
+        first = self.events[0].seq if self.events else self.last + 1
+        return Window(self.epoch, first, self.last)
+
+    def append(self, event: StoredEvent) -> None:
+        if len(self.events) >= self.retention:
+            self.events.popleft()
+        self.events.append(event)
+        self.last = event.seq
+
+    def after(self, seq: int | None) -> list[StoredEvent]:
+        if seq is None or not self.events:
+            return []
+        return list(islice(self.events, max(0, seq - self.events[0].seq + 1), None))
+
+
+class _NoSubscriber:
+    def deliver(self, event: StoredEvent) -> None:
+        pass
+
+    def watching(self, room: str) -> bool:
+        return False
+
+
+class MemoryStore(EventStore):
+    """Rooms are capped at `max_rooms`: the least recently written room without live sockets goes."""
+
+    def __init__(self, retention: int = 1000, max_rooms: int = 10_000, epoch: str | None = None) -> None:
+        if retention < 1 or max_rooms < 1:
+            raise ValueError("retention and max_rooms must be >= 1")
+        self.retention = retention
+        self.max_rooms = max_rooms
+        self.epoch = epoch or new_epoch()
+        self.rooms: OrderedDict[str, RoomLog] = OrderedDict()
+        self.evictions = 0
+        self.subscriber: Subscriber = _NoSubscriber()
+
+    def attach(self, subscriber: Subscriber) -> None:
+        self.subscriber = subscriber
+
+    def room(self, name: str) -> RoomLog:
+        """The room, created if needed (a read creates it too, so the epoch it answers stays valid)."""
+        log = self.rooms.get(name)
+        if log is None:
+            if len(self.rooms) >= self.max_rooms:
+                self._evict_one()
+            # Before any eviction, no room can have had an earlier life in this store, so the
+            # store's epoch is safe. After one, a room may be coming back: its old ids must not
+            # be taken for new ones, so it gets an epoch of its own.
+            log = self.rooms[name] = RoomLog(self.epoch if not self.evictions else new_epoch(), self.retention)
+        return log
+
+    def _evict_one(self) -> None:
+        victim = next((r for r in self.rooms if not self.subscriber.watching(r)), None)
+        if victim is not None:
+            del self.rooms[victim]
+            self.evictions += 1
+
+    async def publish(self, room: str, kind: str, payload: Mapping[str, Any]) -> StoredEvent:
+        return self.publish_now(room, kind, payload)
+
+    def publish_now(self, room: str, kind: str, payload: Mapping[str, Any]) -> StoredEvent:
+        """`publish` without a suspension point: id, append, trim and notify happen at once."""
+        log = self.room(room)
+        event = make_event(room, log.epoch, log.last + 1, kind, payload)  # raises before any change
+        self._persist(event)
+        log.append(event)
+        self.rooms.move_to_end(room)
+        self.subscriber.deliver(event)
+        return event
+
+    def _persist(self, event: StoredEvent) -> None:
+        """Hook for a durable copy, written before anyone can see the event."""
+
+    async def read(self, room: str, since: str | None, *, socket: bool) -> Replay:
+        return self.read_now(room, since, socket=socket)
+
+    def read_now(self, room: str, since: str | None, *, socket: bool) -> Replay:
+        log = self.room(room)
+        window = log.window()
+        decision = decide(since, window, socket=socket)
+        return Replay(window, decision.reset, log.after(decision.after))
