@@ -1,20 +1,24 @@
-"""Game-room chat on streamlit-ws-bridge: the seed's app, without polling.
+"""Game-room chat on streamlit-ws-bridge: a game room that would poll its server, pushed instead.
 
 Run it with ``npm run demo`` (starts the example server too), or by hand:
 
     .venv/bin/python examples/server/app.py --port 8000 &
     WS_BRIDGE_SERVER=http://127.0.0.1:8000 .venv/bin/streamlit run examples/streamlit_app.py
 
-Open ``http://localhost:8501/?room=lobby&player=ann`` (or join from the sidebar).
+Open ``http://localhost:8501/?room=lobby&player=ann`` (or join from the sidebar,
+which puts room and player in the URL, so a reload stays in the room).
 Chat, votes and phase changes reach every player at once: the live panel is an
 ``st.fragment``, so an event (or a chat line you send) reruns that panel
-only, and nothing reruns while the room is quiet.
+only, and nothing reruns while the room is quiet. The panel's "Live figures"
+show it: script runs, live-panel runs, events received and the last event's
+delay from the server to this app.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -57,6 +61,8 @@ class Room:
     chat: list[dict[str, Any]] = field(default_factory=list)
     seen: set[str] = field(default_factory=set)
     events_applied: int = 0
+    # Server timestamp (ms) to this app, for the newest event received; None before the first.
+    last_delay_ms: float | None = None
     # The newest event the snapshot includes: the bridge's first connection resumes after it.
     last_event_id: str | None = None
 
@@ -84,6 +90,9 @@ class Room:
     def apply(self, event: dict[str, Any]) -> None:
         """Pure Python, no Streamlit call: safe as ws_bridge's on_event."""
         self.events_applied += 1
+        sent = event.get("ts")
+        if isinstance(sent, (int, float)) and not isinstance(sent, bool):
+            self.last_delay_ms = max(0.0, time.time() * 1000 - sent)
         kind = event.get("type")
         if kind == "message":
             self.add_chat(event)
@@ -106,16 +115,41 @@ params = st.query_params
 if "player" not in state and params.get("room") and params.get("player"):
     state.room, state.player = params["room"], params["player"]
 
+
+def join() -> None:
+    """The Join button's callback: it runs before the script, so this run already shows the room."""
+    room_name, player_name = state.join_room.strip(), state.join_player.strip()
+    if room_name and player_name:
+        state.room, state.player = room_name, player_name
+        # In the URL too: a reload (a new session) joins the same room as the same player.
+        st.query_params.from_dict({"room": room_name, "player": player_name})
+
+
 with st.sidebar:
     st.header("🎲 Game room")
     if "player" not in state:
         with st.form("join"):
-            room_name = st.text_input("Room", value=params.get("room", "lobby"))
-            player_name = st.text_input("Your name")
-            if st.form_submit_button("Join") and room_name.strip() and player_name.strip():
-                state.room, state.player = room_name.strip(), player_name.strip()
-                st.rerun()
-        st.stop()
+            st.text_input("Room", value=params.get("room", "lobby"), key="join_room")
+            st.text_input("Your name", value=params.get("player", ""), key="join_player")
+            st.form_submit_button("Join", type="primary", on_click=join)
+if "player" not in state:
+    st.title("🎲 Game room chat")
+    st.markdown(
+        "A chat and voting room for a party game, live in Streamlit. Each browser tab keeps one "
+        "WebSocket to the game server (streamlit-ws-bridge), and every chat line, "
+        "vote and phase change is pushed into the page the moment it happens. Nothing polls, and the "
+        "script does not rerun while the room is quiet."
+    )
+    st.info("**To join,** enter a room and your name in the sidebar and press **Join**.", icon="👈")
+    st.markdown(
+        "- Open the same room in a second tab under another name, and chat between the two.\n"
+        "- The **Game** buttons start the discussion or the vote, for every player at once.\n"
+        "- **Live figures**, above the chat, count what runs: an event or a chat line reruns only the "
+        "live panel, never the whole script."
+    )
+    st.stop()
+
+with st.sidebar:
     st.write(f"**{state.player}** in room **{state.room}**")
 
 room: str = state.room
@@ -154,6 +188,21 @@ def snapshot_url(model: Room) -> str:
     return WS_URL + "?since=" + urllib.parse.quote(model.last_event_id or "", safe="")
 
 
+def live_figures(model: Room) -> None:
+    """What push buys, counted live: the script ran once, the panel reruns per event, no polling."""
+    with st.container(border=True, key="live_figures"):
+        st.caption("**Live figures** · this tab")
+        runs, panel, received, delay = st.columns(4)
+        runs.metric("Script runs", state.runs, help="Whole-script runs. Events and chat lines do not cause one.")
+        panel.metric("Live-panel runs", state.panel_runs, help="Runs of the live panel (an st.fragment): one per batch of pushed events or chat line sent.")
+        received.metric("Events received", model.events_applied, help="Events the bridge pushed into this session, each once.")
+        delay.metric(
+            "Last event delay",
+            "—" if model.last_delay_ms is None else f"{model.last_delay_ms:,.0f} ms",
+            help="From the game server's timestamp on the newest event to this app handling it.",
+        )
+
+
 @st.fragment
 def live_panel() -> None:
     """Reruns alone whenever the bridge pushes something."""
@@ -163,6 +212,7 @@ def live_panel() -> None:
         result: BridgeResult = ws_bridge(snapshot_url(model), room, player=player, fallback_url=FALLBACK_URL, on_event=model.apply)
         if result.status.get("transport") == "polling":
             st.caption("WebSocket down: polling the server every 10 s.")
+    live_figures(model)
     st.markdown(f"**Phase:** {model.phase}" + (f" · **Topic:** {model.topic}" if model.topic else ""))
     st.caption("Players: " + (", ".join(model.players) or "nobody yet"))
     if model.votes:
@@ -171,7 +221,6 @@ def live_panel() -> None:
         author = str(event.get("player"))
         with st.chat_message("user" if author == player else "assistant", avatar="🙂" if author == player else "💬"):
             st.text(f"{author}: {event.get('text')}")  # text, never markdown or HTML
-    st.caption(f"Live panel runs: {state.panel_runs} · events applied: {model.events_applied}")
     # In the fragment, a chat line reruns the panel only. Outside it, Streamlit
     # 1.64 now and then dropped a submission made while the panel was rerunning.
     text = st.chat_input("Say something to the room")
@@ -179,7 +228,10 @@ def live_panel() -> None:
         api("POST", room_path(room, "/messages"), {"player": player, "text": text})
 
 
-st.caption(f"Script runs: {state.runs}")
+st.title(f"🎲 Room {room}")
+# A small panel, not a dashboard: the figures at a third of st.metric's usual size (style only, takes no space).
+st.html("<style>.st-key-live_figures [data-testid='stMetricValue'] { font-size: 1.5rem; }</style>")
+st.caption(f"You are **{player}**. Chat, votes and phase changes from every player arrive here as they happen.")
 
 # The fragment comes last: with Streamlit 1.64 an element placed after a
 # fragment sometimes vanished when a fragment run followed a full run.
