@@ -1,6 +1,10 @@
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { memoryStorage } from '../../src/storage/guarded'
 import { createLedger, isLedgerRecord, ledgerKey, RECENT_IDS } from '../../src/streamlit/ledger'
+
+afterEach(() => {
+  vi.useRealTimers()
+})
 
 let ids = 0
 const newId = () => 'tab-' + ++ids
@@ -77,7 +81,8 @@ describe('createLedger', () => {
     expect(old.add({ id: 'b' })).toBe(false)
   })
 
-  it('writes at most once per flushDelay, and at once on flush()', async () => {
+  it('writes at most once per flushDelay, and at once on flush()', () => {
+    vi.useFakeTimers()
     const storage = memoryStorage()
     let writes = 0
     const counting = { ...storage, setItem: (k: string, v: string) => { writes++; storage.setItem(k, v) } }
@@ -90,7 +95,13 @@ describe('createLedger', () => {
     expect(writes).toBe(2)
     expect(JSON.parse(storage.getItem(ledgerKey('r1')) as string).last).toBe(500)
     ledger.add({ id: 'late' })
-    await new Promise((resolve) => setTimeout(resolve, 60))
+    ledger.add({ id: 'later' })
+    vi.advanceTimersByTime(19)
+    expect(writes).toBe(2)
+    vi.advanceTimersByTime(1)
+    expect(writes).toBe(3)
+    expect(JSON.parse(storage.getItem(ledgerKey('r1')) as string).last).toBe(502)
+    vi.advanceTimersByTime(1000)
     expect(writes).toBe(3)
   })
 
