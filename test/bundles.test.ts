@@ -1,6 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { gzipSync } from 'node:zlib'
+import { JSDOM } from 'jsdom'
 import { describe, expect, it } from 'vitest'
+import { DEFAULTS } from '../src/bridge/options'
 
 const root = new URL('../', import.meta.url)
 const read = (path: string) => {
@@ -45,9 +47,23 @@ describe('bundles', () => {
     expect(typeof api.connect).toBe('function')
   })
 
-  it('reports the script tag size', () => {
+  it('keeps the script tag within the size-limit budget in package.json, and reports its size', () => {
+    const budget = JSON.parse(read('package.json'))['size-limit'].find((entry: { path: string }) => entry.path === 'dist/ws-bridge.min.js')
+    const limit = /^([\d.]+) kB$/.exec(budget.limit)
+    if (!limit || !budget.gzip) throw new Error('unexpected size-limit entry: ' + JSON.stringify(budget))
     const size = gzipSync(read('dist/ws-bridge.min.js'), { level: 9 }).length
-    console.log('dist/ws-bridge.min.js: ' + size + ' bytes gzip (budget checked by size-limit)')
-    expect(size).toBeGreaterThan(1000)
+    console.log('dist/ws-bridge.min.js: ' + size + ' bytes gzip, budget ' + budget.limit)
+    expect(size).toBeLessThanOrEqual(Number(limit[1]) * 1000)
+  })
+
+  it('is a whole, working script tag: run in a page, it defines WsBridge with the defaults of the source', () => {
+    const dom = new JSDOM('<!doctype html><body></body>', { runScripts: 'outside-only' })
+    const window = dom.window as unknown as { eval(code: string): unknown; WsBridge?: { connect: unknown; DEFAULTS: Record<string, unknown>; bridge: unknown } }
+    window.eval(read('dist/ws-bridge.min.js'))
+    expect(typeof window.WsBridge?.connect).toBe('function')
+    expect(window.WsBridge?.bridge).toBeNull()
+    const plain = (defaults: Record<string, unknown>) => Object.fromEntries(Object.entries(defaults).filter(([, value]) => typeof value !== 'function'))
+    expect(plain(window.WsBridge?.DEFAULTS as Record<string, unknown>)).toEqual(plain(DEFAULTS as unknown as Record<string, unknown>))
+    dom.window.close()
   })
 })
