@@ -111,6 +111,17 @@ def close_of(ws: ClientConnection) -> tuple[int, str]:
     raise AssertionError("the server never closed the connection")
 
 
+def ids_of(frames: list[dict[str, Any]]) -> list[str]:
+    """The event ids among frames (pong, error and reset frames have none)."""
+    return [str(f["id"]) for f in frames if "id" in f]
+
+
+def log_range(log: list[str], after: str | None, upto: str) -> list[str]:
+    """The log's events after `after` (None: from its start) up to and including `upto`."""
+    start = 0 if after is None else log.index(after) + 1
+    return log[start: log.index(upto) + 1]
+
+
 def lost_and_repeated(got: list[str], expected: list[str]) -> tuple[int, int]:
     seen: set[str] = set()
     repeated = sum(1 for i in got if i in seen or seen.add(i))  # type: ignore[func-returns-value]
@@ -118,16 +129,18 @@ def lost_and_repeated(got: list[str], expected: list[str]) -> tuple[int, int]:
 
 
 class ServerProcess:
-    """`python -m ws_bridge_server` with the publish endpoint, on a loopback port, as its own process."""
+    """A server as its own process on a loopback port (by default `python -m ws_bridge_server` with
+    the publish endpoint), once it printed `READY http://127.0.0.1:<port>`."""
 
-    def __init__(self, workdir: Path, env: dict[str, str], event_log: str | None = None) -> None:
+    def __init__(self, workdir: Path, env: dict[str, str], event_log: str | None = None,
+                 command: list[str] | None = None) -> None:
         self.workdir, self.env, self.event_log = workdir, env, event_log
+        self.command = command or [sys.executable, "-m", "ws_bridge_server", "--publish-endpoint"]
         self.proc: subprocess.Popen[str] | None = None
         self.port = 0
 
     def start(self) -> str:
-        args = [sys.executable, "-m", "ws_bridge_server", "--host", "127.0.0.1", "--port", str(self.port),
-                "--publish-endpoint"]
+        args = [*self.command, "--host", "127.0.0.1", "--port", str(self.port)]
         if self.event_log:
             args += ["--event-log", self.event_log]
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,

@@ -2,7 +2,7 @@
 
 Without options: every store in this repository, each as a real process on a
 free loopback port (`python -m ws_bridge_server --publish-endpoint`, memory and
-file). With `--bridge-url URL` (or WS_BRIDGE_URL): only that server, which must
+file), and the game example that mounts the module (examples/server/app.py). With `--bridge-url URL` (or WS_BRIDGE_URL): only that server, which must
 offer the test publish endpoint (see PROTOCOL.md, "Conformance").
 """
 
@@ -21,7 +21,7 @@ if str(HERE) not in sys.path:
 import pytest  # noqa: E402
 
 from conformance_client import FIGURES, Target  # noqa: E402
-from conformance_stores import MAX_FRAME_BYTES, MAX_MSGS_PER_SEC, RETENTION, STORES, own_server  # noqa: E402
+from conformance_stores import EXAMPLE, MAX_FRAME_BYTES, MAX_MSGS_PER_SEC, RETENTION, STORES, own_server  # noqa: E402
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -42,7 +42,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "target" in metafunc.fixturenames:
         url = metafunc.config.getoption("--bridge-url")
-        metafunc.parametrize("target", [url] if url else list(STORES), indirect=True, scope="session")
+        metafunc.parametrize("target", [url] if url else [*STORES, EXAMPLE], indirect=True, scope="session")
     if "own_store" in metafunc.fixturenames:
         metafunc.parametrize("own_store", [] if metafunc.config.getoption("--bridge-url") else list(STORES))
 
@@ -50,7 +50,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 @pytest.fixture(scope="session")
 def target(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
     option: Any = request.config.getoption
-    if request.param not in STORES:
+    if request.param not in (*STORES, EXAMPLE):
         yield Target(request.param, request.param.rstrip("/"), option("--retention"), option("--max-frame-bytes"),
                      option("--max-msgs-per-sec"), option("--socket-path"), option("--poll-path"),
                      option("--publish-path"))
@@ -58,7 +58,8 @@ def target(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     server = own_server(request.param, tmp_path_factory.mktemp(request.param))
     try:
         base = server.start()
-        t = Target(f"{request.param} store", base, RETENTION, MAX_FRAME_BYTES, MAX_MSGS_PER_SEC, process=server)
+        name = "game example (memory store)" if request.param == EXAMPLE else f"{request.param} store"
+        t = Target(name, base, RETENTION, MAX_FRAME_BYTES, MAX_MSGS_PER_SEC, process=server)
         yield t
         t.http.close()
     finally:
