@@ -2,8 +2,9 @@
 
 Without options: every store in this repository, each as a real process on a
 free loopback port (`python -m ws_bridge_server --publish-endpoint`, memory and
-file), and the game example that mounts the module (examples/server/app.py). With `--bridge-url URL` (or WS_BRIDGE_URL): only that server, which must
-offer the test publish endpoint (see PROTOCOL.md, "Conformance").
+file), and the game example that mounts the module (examples/server/app.py).
+With `--bridge-url URL` (or WS_BRIDGE_URL): only that server, which must offer
+the test publish endpoint (see PROTOCOL.md, "Conformance").
 """
 
 from __future__ import annotations

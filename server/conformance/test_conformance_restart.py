@@ -44,7 +44,9 @@ class Client:
         return [str(f["id"]) for f in self.frames[k + 1:]]
 
 
-def test_a_restart_resets_every_resuming_client_once_on_memory_and_never_on_file(own_store: str, tmp_path: Path) -> None:
+def test_a_restart_resets_every_resuming_client_once_on_memory_and_never_on_file(
+    own_store: str, tmp_path: Path
+) -> None:
     server = own_server(own_store, tmp_path)
     try:
         target = Target(f"{own_store} store", server.start(), RETENTION, MAX_FRAME_BYTES, MAX_MSGS_PER_SEC)

@@ -8,7 +8,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .hub import Connection, Hub, SocketLike, Stats
+from .hub import Connection, Hub, Stats
+from .session import ReceivingSocket, serve_socket
 from .settings import Settings
 from .store import EventStore, Replay, StoredEvent
 from .stores import FileStore, MemoryStore
@@ -101,10 +102,8 @@ class Bridge:
 
     # --- sockets --------------------------------------------------------------
 
-    async def serve(self, ws: SocketLike, room: str, client: str, since: str | None) -> None:
+    async def serve(self, ws: ReceivingSocket, room: str, client: str, since: str | None) -> None:
         """Serves one accepted socket until either side stops (see session.py)."""
-        from .session import serve_socket  # session imports this module's types
-
         await serve_socket(self, ws, room, client, since)
 
     def clients(self, room: str) -> list[str]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from starlette.types import Message
 
@@ -28,11 +28,13 @@ MAX_CATCH_UP_READS = 10  # a room that outruns this many re-reads is left with a
 PONG = encode({"type": "pong"})
 
 
-class ReceivingSocket(SocketLike):
+class ReceivingSocket(SocketLike, Protocol):
+    """What a session needs of a socket (starlette's WebSocket satisfies it)."""
+
     async def receive(self) -> Message: ...
 
 
-async def serve_socket(bridge: Bridge, ws: SocketLike, room: str, client: str, since: str | None) -> None:
+async def serve_socket(bridge: Bridge, ws: ReceivingSocket, room: str, client: str, since: str | None) -> None:
     s = bridge.settings
     # The outbox must hold a full replay plus the live backlog.
     conn = Connection(ws, room, client, bridge.stats, s.send_queue_size + s.replay_log_size, s.send_timeout_s)
@@ -48,7 +50,7 @@ async def serve_socket(bridge: Bridge, ws: SocketLike, room: str, client: str, s
         await join(bridge, conn, since)
         if bridge.hooks.on_join:
             await bridge.hooks.on_join(conn)
-        reader = asyncio.create_task(read_frames(bridge, conn, ws))  # type: ignore[arg-type]
+        reader = asyncio.create_task(read_frames(bridge, conn, ws))
         await asyncio.wait((reader, writer), return_when=asyncio.FIRST_COMPLETED)
         close = reader.result() if reader.done() and reader.exception() is None else None
         if close is not None:  # protocol violation: let the writer deliver the close frame
