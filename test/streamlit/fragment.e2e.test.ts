@@ -1,0 +1,170 @@
+// The layout python/README.md recommends, in a real Streamlit and a real Chromium:
+// the bridge inside st.fragment (test/streamlit/app.py with fragment=1). Every
+// event reaches the script exactly once, in order, whether it arrives during
+// fragment runs, during full runs another widget causes, or across a reload; and
+// events alone rerun only the fragment. Counts come from the ledger the app
+// writes and the game server's /stats; every wait is on a condition.
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { CHROMIUM_ARGS, executablePath } from '../browser/browser'
+import { Ledger } from './ledger'
+import { type Proc, startGameServer, startStreamlit, until } from './processes'
+import { streamlitMissing } from './requirements'
+
+const PYTHON = '.venv/bin/python'
+const STREAMLIT = '.venv/bin/streamlit'
+const ROOM = 'rfrag'
+const TAB = 'F'
+
+const missing = streamlitMissing(PYTHON, STREAMLIT, executablePath)
+if (missing.length && process.env.CI) throw new Error('the st.fragment e2e needs: ' + missing.join(', '))
+if (missing.length) console.warn('[test/streamlit] st.fragment suite skipped, missing: ' + missing.join(', '))
+
+describe.skipIf(missing.length > 0)('the bridge inside st.fragment (real Streamlit, real Chromium)', { timeout: 180000 }, () => {
+  let server: Proc & { url: string }
+  let app: Proc & { url: string }
+  let browser: Browser
+  let context: BrowserContext | undefined
+  let page: Page
+  let dir = ''
+  let ledger: Ledger
+  const injected: string[] = []
+  const figures: { [name: string]: number } = {}
+
+  const stats = async () =>
+    (await (await fetch(server.url + '/stats')).json()) as { ws_connections_total: number; ws_open_by_room: { [room: string]: number } }
+  /** `count` events in one POST: they reach the browser as one volley. */
+  async function inject(count: number): Promise<string[]> {
+    const response = await fetch(server.url + '/rooms/' + ROOM + '/events', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 'tick', count }),
+    })
+    if (!response.ok) throw new Error('POST events: HTTP ' + response.status)
+    const ids = ((await response.json()) as { ids: string[] }).ids
+    injected.push(...ids)
+    return ids
+  }
+  const delivered = () => ledger.delivered(TAB)
+  const waitDelivered = (ids: string[], what: string) =>
+    until(() => {
+      const got = new Set(delivered())
+      return ids.every((id) => got.has(id))
+    }, what, 60000)
+  /** Lines of `kind` for this tab's sessions after `from`. */
+  const count = (kind: 'run' | 'fragment' | 'click', from: number) => {
+    const sessions = ledger.sessions(TAB)
+    return ledger.lines().slice(from).filter((line) => line.kind === kind && sessions.has(line.sid)).length
+  }
+  /** Everything injected so far reached the script once, in the server's order, and nothing twice. */
+  function expectExactlyOnce() {
+    const all = delivered()
+    expect(all.filter((id) => injected.includes(id))).toEqual(injected)
+    expect(new Set(all).size).toBe(all.length)
+  }
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'wsb-fragment-'))
+    ledger = new Ledger(join(dir, 'ledger.jsonl'))
+    server = await startGameServer(PYTHON, 0, { eventLog: join(dir, 'events.jsonl') })
+    // Started together, each kept once up: afterAll stops whatever started, even if the other failed.
+    const started = await Promise.allSettled([
+      startStreamlit(STREAMLIT, 'test/streamlit/app.py', { WSB_SERVER: server.url, WSB_LEDGER: ledger.path }).then((p) => (app = p)),
+      chromium.launch({ executablePath, args: CHROMIUM_ARGS }).then((b) => (browser = b)),
+    ])
+    for (const result of started) if (result.status === 'rejected') throw result.reason
+    context = await browser.newContext({ viewport: { width: 1000, height: 700 } })
+    context.setDefaultTimeout(60000)
+    page = await context.newPage()
+    await page.goto(app.url + '/?room=' + ROOM + '&tab=' + TAB + '&fragment=1')
+    await page.getByText('state: connected').waitFor()
+  }, 120000)
+
+  afterAll(async () => {
+    await context?.close().catch(() => {})
+    await browser?.close().catch(() => {})
+    await Promise.all([app?.stop(), server?.stop()])
+    if (dir) rmSync(dir, { recursive: true, force: true })
+    console.log('[test/streamlit] st.fragment measured: ' + JSON.stringify(figures))
+  }, 60000)
+
+  it('delivers 100 events exactly once, in order, rerunning only the fragment', async () => {
+    const mark = ledger.mark()
+    const before = await stats()
+    for (let volley = 0; volley < 20; volley++) {
+      const ids = await inject(5)
+      // The next volley once this one is in Python: each arrival is its own fragment run.
+      if (volley % 4 === 3) await waitDelivered(ids, 'volley ' + (volley + 1))
+    }
+    await waitDelivered(injected, 'the 100 events')
+    expectExactlyOnce()
+    figures.fragmentRunsForEvents = count('fragment', mark)
+    figures.fullRunsForEvents = count('run', mark)
+    expect(count('fragment', mark)).toBeGreaterThan(0)
+    // Events alone never rerun the whole script: that is what the fragment is for.
+    expect(count('run', mark)).toBe(0)
+    const after = await stats()
+    expect(after.ws_open_by_room[ROOM]).toBe(1)
+    expect(after.ws_connections_total).toBe(before.ws_connections_total)
+  })
+
+  it('delivers events exactly once, in order, while another widget reruns the whole script over and over', async () => {
+    const mark = ledger.mark()
+    const before = await stats()
+    const clicker = await page.evaluate(() => {
+      const w = window as unknown as { __clicks: number; __clicker: ReturnType<typeof setInterval> }
+      w.__clicks = 0
+      w.__clicker = setInterval(() => {
+        const button = Array.from(document.querySelectorAll('button')).find((b) => (b.textContent || '').trim() === 'rerun')
+        if (button) {
+          button.click()
+          w.__clicks++
+        }
+      }, 30)
+      return true
+    })
+    expect(clicker).toBe(true)
+    let clicks = 0
+    try {
+      for (let volley = 0; volley < 20; volley++) {
+        // Each volley after at least one more full run: the stream and the reruns really interleave.
+        const runs = count('run', mark)
+        await until(() => count('run', mark) > runs, 'a full run before volley ' + (volley + 1), 60000, 10)
+        await inject(5)
+      }
+    } finally {
+      clicks = await page.evaluate(() => {
+        const w = window as unknown as { __clicks: number; __clicker: ReturnType<typeof setInterval> }
+        clearInterval(w.__clicker)
+        return w.__clicks
+      })
+    }
+    await waitDelivered(injected, 'the events streamed under full reruns')
+    expectExactlyOnce()
+    figures.clicksDuringStream = clicks
+    figures.fullRunsDuringStream = count('run', mark)
+    figures.fragmentRunsDuringStream = count('fragment', mark)
+    expect(count('run', mark)).toBeGreaterThanOrEqual(20)
+    const after = await stats()
+    expect(after.ws_open_by_room[ROOM]).toBe(1)
+    // Full reruns never remount the frame inside the fragment: no new connection.
+    expect(after.ws_connections_total).toBe(before.ws_connections_total)
+  })
+
+  it('neither repeats nor loses an event across a page reload (a new Streamlit session)', async () => {
+    const sessions = ledger.sessions(TAB).size
+    const first = await inject(10)
+    await waitDelivered(first, 'the events before the reload')
+    await page.reload()
+    const second = await inject(10)
+    await page.getByText('state: connected').waitFor()
+    await waitDelivered(second, 'the events after the reload')
+    expect(ledger.sessions(TAB).size).toBe(sessions + 1)
+    expectExactlyOnce()
+    await until(async () => (await stats()).ws_open_by_room[ROOM] === 1, 'one socket for the room after the reload')
+    figures.eventsDelivered = delivered().length
+  })
+})
