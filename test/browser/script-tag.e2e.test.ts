@@ -2,7 +2,7 @@
 // against the real EventServer on 127.0.0.1. Build first: npm run build.
 // No timed assertions: every wait is on a condition (page.waitForFunction,
 // server.until); the limits only turn a hang into a readable failure.
-import { mkdirSync, statSync } from 'node:fs'
+import { mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { type Browser, type BrowserContext, chromium } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -453,7 +453,10 @@ describe.skipIf(!checkChromium('the script-tag suite'))('script tag in headless 
     mkdirSync(dir, { recursive: true })
     const file = join(dir, 'script-tag.png')
     await page.screenshot({ path: file })
-    expect(statSync(file).size).toBeGreaterThan(1000)
+    // A PNG of the page's viewport (IHDR width and height), not merely some bytes.
+    const png = readFileSync(file)
+    expect(png.subarray(1, 4).toString()).toBe('PNG')
+    expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([640, 420])
     expect(errors).toEqual([])
   })
 })

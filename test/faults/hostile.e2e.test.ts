@@ -31,22 +31,60 @@ const COMPONENT_PAGE = join(ROOT, 'python/streamlit_ws_bridge/frontend/build/ind
 const EXAMPLE_PAGE = join(ROOT, 'examples/script-tag.html')
 const RETRY = { 'retry-delay': 100, 'max-retry-delay': 1000 }
 
-/** Payloads that set window.__pwned if they are ever parsed as HTML or run as script. */
+/**
+ * Payloads that push their kind onto window.__pwned if they are ever parsed as HTML, run as
+ * script or followed as a link: one of each way in (an event handler, a script element, an SVG
+ * load, a frame's script reaching its parent, a javascript: URL).
+ */
 const XSS = [
-  '<img src=x onerror="window.__pwned=\'img\'">',
-  '<script>window.__pwned="script"</script>',
-  '<svg onload="window.__pwned=\'svg\'"></svg>',
-  '"><iframe srcdoc="<script>parent.__pwned=1</script>">',
-  'javascript:window.__pwned="href"',
+  '<img src=x onerror="(window.__pwned=window.__pwned||[]).push(\'img\')">',
+  '<script>(window.__pwned=window.__pwned||[]).push("script")</script>',
+  '<svg onload="(window.__pwned=window.__pwned||[]).push(\'svg\')"></svg>',
+  '"><iframe srcdoc="<script>(parent.__pwned=parent.__pwned||[]).push(\'iframe\')</script>">',
+  'javascript:(window.__pwned=window.__pwned||[]).push("href")',
 ]
+const XSS_KINDS = ['href', 'iframe', 'img', 'script', 'svg']
 
 /** JSON for an inline <script>: a "</script>" inside a string must not end the element. */
 const inlineJson = (value: unknown) => JSON.stringify(value).replace(/</g, '\\u003c')
 
-/** Nothing ran, and no element a payload would have made exists. */
+/** Nothing ran, and no element a payload would have made exists in `where`. */
 async function expectNothingRan(page: Page, where = 'body') {
-  expect(await page.evaluate(() => (window as unknown as FaultWindow).__pwned)).toBeUndefined()
-  expect(await page.locator(where + ' img, ' + where + ' svg, ' + where + ' iframe').count()).toBe(0)
+  expect(await page.evaluate(() => (window as unknown as FaultWindow).__pwned), 'payloads that ran').toBeUndefined()
+  const made = ['img', 'svg', 'iframe', 'object', 'embed', 'a[href^="javascript:" i]'].map((tag) => where + ' ' + tag).join(', ')
+  expect(await page.locator(made).count(), 'elements a payload made').toBe(0)
+}
+
+/**
+ * A page that renders what the bridge hands it (each message's player and text, every lastError
+ * and error event) into #feed, the way the README tells apps to: textContent. With render
+ * 'html' it does what the README warns against, so the same checks are seen to fail.
+ */
+function renderingPage(url: string, room: string, render: 'text' | 'html'): string {
+  return html(
+    '<ol id="feed"></ol>\n<script src="/dist/ws-bridge.min.js"></script>\n<script>\n' +
+      'var attempts = 0\n' +
+      'var feed = document.getElementById("feed")\n' +
+      'function show(text) {\n' +
+      '  if (typeof text !== "string") return\n' +
+      '  var item = document.createElement("li")\n' +
+      (render === 'text'
+        ? '  item.textContent = text\n'
+        : '  item.appendChild(document.createRange().createContextualFragment(text))\n' +
+          '  if (/^javascript:/.test(text)) { var link = document.createElement("a"); link.href = text; item.appendChild(link); link.click() }\n') +
+      '  feed.appendChild(item)\n' +
+      '}\n' +
+      // The URL provider's first attempt fails with an HTML message: it lands in status.lastError.
+      'window.__bridge = WsBridge.connect({ room: ' + JSON.stringify(room) + ', retryDelay: 100, url: function () {\n' +
+      '  if (attempts++ === 0) return Promise.reject(new Error(' + inlineJson(XSS.join(' ')) + '))\n' +
+      '  return ' + JSON.stringify(url) + '\n' +
+      '} })\n' +
+      "window.__lastErrors = []\n" +
+      "__bridge.on('status', function (s) { if (s.lastError) { __lastErrors.push(s.lastError); show(s.lastError) } })\n" +
+      "__bridge.on('error', function (e) { show(e.message) })\n" +
+      "__bridge.on('message', function (m) { show(m.player); show(m.text) })\n" +
+      '</script>',
+  )
 }
 
 const nestedArrays = (depth: number) => '['.repeat(depth) + ']'.repeat(depth)
@@ -185,21 +223,10 @@ describe.skipIf(!checkChromium('the hostile-input suite'))('hostile input in hea
   })
 
   describe('XSS', () => {
-    it('never runs HTML or script from messages, close reasons or lastError through _wsDebug, status or the console', async () => {
+    it('never runs HTML or script from messages, close reasons or lastError through _wsDebug, status, the console, or a page that renders them as text', async () => {
       const server = await startServer()
       const room = 'xss-debug'
-      // The URL provider's first attempt fails with an HTML message: it lands in status.lastError.
-      const markup = html(
-        '<script src="/dist/ws-bridge.min.js"></script>\n<script>\n' +
-          'var attempts = 0\n' +
-          'window.__bridge = WsBridge.connect({ room: ' + JSON.stringify(room) + ', retryDelay: 100, url: function () {\n' +
-          '  if (attempts++ === 0) return Promise.reject(new Error(' + inlineJson(XSS.join(' ')) + '))\n' +
-          '  return ' + JSON.stringify(server.url) + '\n' +
-          '} })\n' +
-          "window.__lastErrors = []; __bridge.on('status', function (s) { if (s.lastError) __lastErrors.push(s.lastError) })\n" +
-          '</script>',
-      )
-      const tab = await openTab(browser, pages.add(markup), contexts)
+      const tab = await openTab(browser, pages.add(renderingPage(server.url, room, 'text')), contexts)
       await serverUntil(server, () => server.open.length === 1, 'the page to connect')
       for (const [i, text] of XSS.entries()) server.emit({ type: 'message', player: text, text, id: 'x' + i })
       await pageUntil(tab.page, (n) => (window as unknown as { __bridge: Bridge }).__bridge.getMessages().length === n, XSS.length, 'the hostile messages')
@@ -219,44 +246,74 @@ describe.skipIf(!checkChromium('the hostile-input suite'))('hostile input in hea
       expect(dumped.lastErrors[0]).toBe('no URL: ' + XSS.join(' '))
       expect(dumped.messages.map((m) => m.text)).toEqual(XSS)
       expect(dumped.status && dumped.status.lastCloseCode).toBe(4000)
+      // The page really rendered every payload (as text), so the check below has something to find.
+      const shown = await tab.page.locator('#feed li').allTextContents()
+      for (const text of XSS) expect(shown.filter((line) => line === text)).toHaveLength(2)
+      expect(shown).toContain('no URL: ' + XSS.join(' '))
       await expectNothingRan(tab.page)
       expect(tab.errors).toEqual([])
-      figure('XSS via _wsDebug: ' + XSS.length + ' payloads in messages, lastError and a close reason, dumped 3 ways; ran 0, page errors ' + tab.errors.length)
+      figure('XSS via _wsDebug: ' + XSS.length + ' payloads in messages, lastError and a close reason, dumped 3 ways and rendered as text (' + shown.length + ' lines); ran 0, page errors ' + tab.errors.length)
     })
 
-    it("never runs HTML or script through the Streamlit component's indicator (the built component frame)", async () => {
+    it('catches every payload when the same page renders them as HTML, so the checks above can fail', async () => {
+      const server = await startServer()
+      const tab = await openTab(browser, pages.add(renderingPage(server.url, 'xss-control', 'html')), contexts)
+      await serverUntil(server, () => server.open.length === 1, 'the page to connect')
+      for (const [i, text] of XSS.entries()) server.emit({ type: 'message', player: 'p', text, id: 'c' + i })
+      await pageUntil(
+        tab.page,
+        (n) => new Set((window as unknown as { __pwned?: string[] }).__pwned || []).size === n,
+        XSS_KINDS.length,
+        'every payload to run on the unsafe page',
+      )
+      const ran = await tab.page.evaluate(() => [...new Set((window as unknown as { __pwned: string[] }).__pwned)].sort())
+      expect(ran).toEqual(XSS_KINDS)
+      await expect(expectNothingRan(tab.page)).rejects.toThrow()
+      await expect(expectNothingRan(tab.page, '#feed')).rejects.toThrow()
+      figure('XSS control: the same page rendering with HTML ran ' + ran.length + ' of ' + XSS.length + ' payloads (' + ran.join(', ') + '); the check failed on it')
+    })
+
+    it("never runs HTML or script through the Streamlit component's indicator (the built component frame), all five payloads in every field", async () => {
       expect(existsSync(COMPONENT_PAGE), COMPONENT_PAGE + ' (npm run build)').toBe(true)
       const server = await startServer({ refuseUpgrades: true })
       const tab = await openTab(browser, pathToFileURL(COMPONENT_PAGE).href, contexts)
-      // Streamlit's render message, as the app would post it; every string in it is hostile.
+      const ALL = XSS.join(' ')
+      // Streamlit's render message, as the app would post it; every string in it carries all five payloads.
       const render = (args: Record<string, unknown>) =>
         tab.page.evaluate(
           ([a, payload]) =>
             window.postMessage(
               { isStreamlitMessage: true, type: 'streamlit:render', args: a, dfs: [], disabled: false,
-                theme: { base: payload, primaryColor: payload, backgroundColor: 'red', secondaryBackgroundColor: 'red', textColor: payload, font: payload } },
+                theme: { base: payload, primaryColor: payload, backgroundColor: payload, secondaryBackgroundColor: payload, textColor: payload, font: payload } },
               '*',
             ),
-          [args, XSS[0]] as const,
+          [args, ALL] as const,
         )
       const indicator = tab.page.locator('#status')
       // 1. No url: the indicator shows the component's own problem text.
-      await render({ room: XSS[1], show_status: true })
+      await render({ room: ALL, show_status: true })
       await pageUntil(tab.page, () => (document.getElementById('status') as HTMLElement).textContent!.includes('needs url and room'), null, 'the problem label')
-      // 2. A hostile room, a server that refuses: a countdown label, repainted every second.
-      await render({ url: server.url + '/ws/' + encodeURIComponent(XSS[0]) + '?p=' + encodeURIComponent(XSS[1]), room: XSS[0], fallback_url: XSS[2], show_status: true })
+      // 2. A hostile room, url path and query, fallback URL, a server that refuses: a countdown label, repainted every second.
+      await render({ url: server.url + '/ws/' + encodeURIComponent(ALL) + '?p=' + encodeURIComponent(ALL), room: ALL, fallback_url: ALL, show_status: true })
       await pageUntil(tab.page, () => /Connection error|Disconnected/.test((document.getElementById('status') as HTMLElement).textContent || ''), null, 'the error label')
       await serverUntil(server, () => server.upgrades.length >= 2, 'two refused attempts')
       const label = await indicator.textContent()
       const children = await indicator.evaluate((el) => el.children.length)
-      const lastError = await tab.page.evaluate(() => ((window as unknown as FaultWindow)._wsDebug as NonNullable<FaultWindow['_wsDebug']>).getStatus()?.lastError)
+      const seen = await tab.page.evaluate(() => {
+        const status = ((window as unknown as FaultWindow)._wsDebug as NonNullable<FaultWindow['_wsDebug']>).getStatus()
+        return { lastError: status?.lastError, room: status?.room, theme: document.body.getAttribute('data-theme') }
+      })
 
       expect(label).toMatch(/^🔴 (Connection error|Disconnected)/)
       expect(children).toBe(0)
-      expect(lastError).toMatch(/^connection failed|poll failed/)
+      expect(seen.lastError).toMatch(/^connection failed|poll failed/)
+      // The payloads really reached the frame: as the bridge's room and as an attribute of the page.
+      expect(seen.room).toBe(ALL)
+      expect(seen.theme).toBe(ALL)
+      expect(server.upgrades[0]).toContain(encodeURIComponent(XSS[0]))
       await expectNothingRan(tab.page)
       expect(tab.errors).toEqual([])
-      figure('XSS via the component indicator: room, url, fallback url and theme hostile; label "' + label + '", child elements ' + children + ', ran 0, page errors ' + tab.errors.length)
+      figure('XSS via the component indicator: all ' + XSS.length + ' payloads in room, url, query, fallback url and every theme field; label "' + label + '", child elements ' + children + ', ran 0, page errors ' + tab.errors.length)
     })
 
     it('never runs HTML or script from chat messages or the player name in examples/script-tag.html', async () => {
