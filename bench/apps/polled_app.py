@@ -1,4 +1,4 @@
-"""Bench app, polled: the seed's original design. Every run fetches
+"""Bench app, polled: the usual polling design. Every run fetches
 GET /rooms/{room}/state, shows what is new, sleeps 0.4 s and calls st.rerun().
 
 Run by bench/streamlit.mjs with WSB_SERVER, WSB_LEDGER and WSB_ROOM set.

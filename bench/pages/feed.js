@@ -1,7 +1,7 @@
 // The three designs under test, behind one interface, so the harness around
 // them is identical:
 //   raw    WebSocket + onmessage + JSON.parse: no persistence (the limit)
-//   naive  the seed's design: on every message, read the 100-message array from
+//   naive  a hand-written bridge: on every message, read the 100-message array from
 //          sessionStorage, skip a known id, append, trim, write it all back
 //   bridge dist/ws-bridge.min.js with its defaults: dedup, log, sessionStorage
 //          writes gathered per flushDelay (50 ms)
@@ -18,7 +18,7 @@
   var params = new URLSearchParams(location.search)
   var ROOM = 'bench'
   var KEY = 'ws_messages_' + ROOM
-  var SEED_KEY = 'ws_messages_seed' // the naive design's own key, so both can share a page
+  var NAIVE_KEY = 'ws_messages_naive' // the naive design's own key, so both can share a page
   var url = 'ws://' + location.host + '/ws'
   var onPersist = null // bridge only: called after each write of KEY
   var theBridge = null
@@ -59,11 +59,11 @@
     if (kind === 'naive') {
       return openSocket(function (event) {
         var message = JSON.parse(event.data)
-        var list = JSON.parse(sessionStorage.getItem(SEED_KEY) || '[]')
+        var list = JSON.parse(sessionStorage.getItem(NAIVE_KEY) || '[]')
         for (var i = 0; i < list.length; i++) if (list[i].id === message.id) return
         list.push(message)
         if (list.length > 100) list.splice(0, list.length - 100)
-        sessionStorage.setItem(SEED_KEY, JSON.stringify(list))
+        sessionStorage.setItem(NAIVE_KEY, JSON.stringify(list))
         deliver(message)
       })
     }
@@ -163,7 +163,7 @@
         return pause(rest)
           .then(function () { return flood(ch, n, 'go:' + n + ':p' + ++prefix + '-') })
           .then(function (result) {
-            var list = ch.kind === 'raw' ? null : stored(ch.kind === 'naive' ? SEED_KEY : KEY)
+            var list = ch.kind === 'raw' ? null : stored(ch.kind === 'naive' ? NAIVE_KEY : KEY)
             result.kind = ch.kind
             result.n = n
             result.rate = (n / result.ms) * 1000
