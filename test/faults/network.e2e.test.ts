@@ -255,7 +255,14 @@ describe.skipIf(!checkChromium('the network fault suite'))('network faults betwe
   let server: Proc & { url: string }
   let contexts: BrowserContext[] = []
   let proxies: FaultProxy[] = []
+  let injectors: Injector[] = []
   let cleanups: Array<() => Promise<void> | void> = []
+
+  /** Streams volleys until stopped; afterEach stops it too, so a failed case does not post on for the rest of the run. */
+  const track = (injector: Injector) => {
+    injectors.push(injector)
+    return injector
+  }
 
   const startProxy = async (port: number) => {
     const proxy = await new FaultProxy({ host: '127.0.0.1', port }).start()
@@ -290,6 +297,8 @@ describe.skipIf(!checkChromium('the network fault suite'))('network faults betwe
   })
 
   afterEach(async () => {
+    for (const injector of injectors) await injector.stop()
+    injectors = []
     // Pages first, so nothing reconnects to a server being stopped.
     for (const context of contexts) await context.close().catch(() => {})
     contexts = []
@@ -309,7 +318,7 @@ describe.skipIf(!checkChromium('the network fault suite'))('network faults betwe
     const proxy = await startProxy(server.port)
     const room = 'reset'
     const { page, errors } = await roomPage(proxy, room)
-    const injector = new Injector(server.url, room)
+    const injector = track(new Injector(server.url, room))
     await streamOn(page, 0, 25, '25 events before the fault')
 
     const resetAt = Date.now()
@@ -342,7 +351,7 @@ describe.skipIf(!checkChromium('the network fault suite'))('network faults betwe
     const proxy = await startProxy(server.port)
     const room = 'blackhole'
     const { page, errors } = await roomPage(proxy, room)
-    const injector = new Injector(server.url, room)
+    const injector = track(new Injector(server.url, room))
     await streamOn(page, 0, 25, '25 events before the fault')
 
     /**
@@ -429,7 +438,7 @@ describe.skipIf(!checkChromium('the network fault suite'))('network faults betwe
     const delay = 200
     // A slow link is not a dead one: the timeout is well above the added round trip.
     const { page, errors } = await roomPage(proxy, room, { 'heartbeat-timeout': 3000 })
-    const injector = new Injector(server.url, room)
+    const injector = track(new Injector(server.url, room))
     await streamOn(page, 0, 50, '50 events before the fault')
 
     const latencies = async (from: number, to: number) => {
@@ -477,7 +486,7 @@ describe.skipIf(!checkChromium('the network fault suite'))('network faults betwe
     const room = 'restart'
     const { page, errors } = await roomPage(proxy, room)
     const total = 1000
-    const injector = new Injector(game.url, room, 10, 20, total)
+    const injector = track(new Injector(game.url, room, 10, 20, total))
     const restarts: string[] = []
 
     const restart = async (how: 'SIGTERM' | 'SIGKILL', whenAcked: number) => {
@@ -518,7 +527,7 @@ describe.skipIf(!checkChromium('the network fault suite'))('network faults betwe
     const proxy = await startProxy(server.port)
     const room = 'offline'
     const { context, page, errors } = await roomPage(proxy, room)
-    const injector = new Injector(server.url, room)
+    const injector = track(new Injector(server.url, room))
     await streamOn(page, 0, 25, '25 events before going offline')
     await waitPong(page)
 
