@@ -69,7 +69,9 @@ class Subscriber(Protocol):
     """The replica's one subscription (the hub), never one per client."""
 
     def deliver(self, event: StoredEvent) -> None:
-        """Every published event, in publish order; must not block."""
+        """Every published event once, in publish order per room; must not block. A store
+        whose notifications can be lost (a dropped connection) reads the missed range back
+        and delivers it before anything newer: sockets that are live pass events on as given."""
 
     def watching(self, room: str) -> bool:
         """True while the room has live sockets here: a store must not drop such a room."""
