@@ -35,4 +35,13 @@ describe('startGameServer', () => {
     await until(() => !isAlive(pid), 'the hung server to be gone', 10000)
     expect(isAlive(pid)).toBe(false)
   })
+
+  it('fails at once, with what it printed, when the server exits instead of starting', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'wsb-exit-'))
+    const failing = join(dir, 'failing-python')
+    writeFileSync(failing, '#!/bin/sh\necho "no such module: fastapi" >&2\nexit 3\n')
+    chmodSync(failing, 0o755)
+    // Not "timed out waiting … (last error: … exited)" after readyWithinMs: an exited server is not waited for.
+    await expect(startGameServer(failing, 0, { readyWithinMs: 5000 })).rejects.toThrow(/^the example server exited:\s+no such module: fastapi/)
+  })
 })

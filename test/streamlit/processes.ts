@@ -55,6 +55,9 @@ function stopper(child: ChildProcess): () => Promise<void> {
   }
 }
 
+/** Thrown from an `until` check when waiting longer cannot help (the process exited): fails at once. */
+export class Hopeless extends Error {}
+
 /** Waits for `check` (polled every `every` ms) or fails after `limitMs` with `what`. */
 export async function until<T>(check: () => T | Promise<T>, what: string, limitMs = 30000, every = 50): Promise<NonNullable<T>> {
   const deadline = Date.now() + limitMs
@@ -64,6 +67,7 @@ export async function until<T>(check: () => T | Promise<T>, what: string, limitM
       const value = await check()
       if (value) return value as NonNullable<T>
     } catch (err) {
+      if (err instanceof Hopeless) throw err
       last = err
     }
     if (Date.now() > deadline) throw new Error('timed out waiting for ' + what + (last ? ' (last error: ' + String(last) + ')' : ''))
@@ -89,7 +93,7 @@ export async function startGameServer(python: string, port = 0, options: GameSer
   let url: string
   try {
     url = await until(() => {
-      if (child.exitCode !== null) throw new Error('the example server exited:\n' + output())
+      if (child.exitCode !== null) throw new Hopeless('the example server exited:\n' + output())
       const match = /READY (http:\/\/127\.0\.0\.1:(\d+))/.exec(output())
       return match ? match[1] : null
     }, 'the example server to print READY', options.readyWithinMs ?? 30000)
@@ -120,7 +124,7 @@ export async function startStreamlit(streamlit: string, app: string, env: NodeJS
   const stop = stopper(child)
   try {
     await until(async () => {
-      if (child.exitCode !== null) throw new Error('streamlit exited:\n' + output())
+      if (child.exitCode !== null) throw new Hopeless('streamlit exited:\n' + output())
       const response = await fetch(url + '/_stcore/health')
       return response.ok
     }, 'streamlit to answer /_stcore/health (' + app + ')', 60000, 200)
