@@ -92,7 +92,11 @@ export function findLeftovers(tag, exclude = () => false) {
   return found
 }
 
-/** Waits up to `graceMs` for leftovers to exit on their own (a stop() just returned), then names and kills what is left. */
+/**
+ * Waits up to `graceMs` for leftovers to exit on their own (a stop() just returned), then kills what is left and returns it.
+ * @param {string} tag
+ * @param {{ graceMs?: number, exclude?: (entry: { pid: number, command: string, listening: string[] }) => boolean }} [options]
+ */
 export async function reapLeftovers(tag, { graceMs = 3000, exclude } = {}) {
   const deadline = Date.now() + graceMs
   let left = findLeftovers(tag, exclude)

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs'
+import { runInNewContext } from 'node:vm'
 import { gzipSync } from 'node:zlib'
-import { JSDOM } from 'jsdom'
 import { describe, expect, it } from 'vitest'
 import { DEFAULTS } from '../src/bridge/options'
 
@@ -57,13 +57,13 @@ describe('bundles', () => {
   })
 
   it('is a whole, working script tag: run in a page, it defines WsBridge with the defaults of the source', () => {
-    const dom = new JSDOM('<!doctype html><body></body>', { runScripts: 'outside-only' })
-    const window = dom.window as unknown as { eval(code: string): unknown; WsBridge?: { connect: unknown; DEFAULTS: Record<string, unknown>; bridge: unknown } }
-    window.eval(read('dist/ws-bridge.min.js'))
-    expect(typeof window.WsBridge?.connect).toBe('function')
-    expect(window.WsBridge?.bridge).toBeNull()
+    // A page's globals as far as the script tag reads them at load: window, and document.currentScript.
+    const page: { window?: unknown; document: { currentScript: null }; WsBridge?: { connect: unknown; DEFAULTS: Record<string, unknown>; bridge: unknown } } = { document: { currentScript: null } }
+    page.window = page
+    runInNewContext(read('dist/ws-bridge.min.js'), page)
+    expect(typeof page.WsBridge?.connect).toBe('function')
+    expect(page.WsBridge?.bridge).toBeNull()
     const plain = (defaults: Record<string, unknown>) => Object.fromEntries(Object.entries(defaults).filter(([, value]) => typeof value !== 'function'))
-    expect(plain(window.WsBridge?.DEFAULTS as Record<string, unknown>)).toEqual(plain(DEFAULTS as unknown as Record<string, unknown>))
-    dom.window.close()
+    expect(plain(page.WsBridge?.DEFAULTS as Record<string, unknown>)).toEqual(plain(DEFAULTS as unknown as Record<string, unknown>))
   })
 })

@@ -35,11 +35,11 @@ describe('the long-id threshold', () => {
     // Every key the log remembers passes through Set.add: sum their lengths.
     let held = 0
     class MeasuringSet<T> extends Set<T> {
-      add(value: T) {
+      override add(value: T) {
         if (!this.has(value) && typeof value === 'string') held += value.length
         return super.add(value)
       }
-      delete(value: T) {
+      override delete(value: T) {
         if (this.has(value) && typeof value === 'string') held -= value.length
         return super.delete(value)
       }

@@ -20,27 +20,27 @@ afterEach(() => {
 function countingCollections() {
   let ops = 0
   class CountingSet<T> extends Set<T> {
-    add(value: T) { ops++; return super.add(value) }
-    has(value: T) { ops++; return super.has(value) }
-    delete(value: T) { ops++; return super.delete(value) }
-    clear() { ops++; super.clear() }
-    values() { ops += this.size; return super.values() }
-    keys() { ops += this.size; return super.keys() }
-    entries() { ops += this.size; return super.entries() }
-    forEach(each: (value: T, key: T, set: Set<T>) => void, self?: unknown) { ops += this.size; super.forEach(each, self) }
-    [Symbol.iterator]() { ops += this.size; return super[Symbol.iterator]() }
+    override add(value: T) { ops++; return super.add(value) }
+    override has(value: T) { ops++; return super.has(value) }
+    override delete(value: T) { ops++; return super.delete(value) }
+    override clear() { ops++; super.clear() }
+    override values() { ops += this.size; return super.values() }
+    override keys() { ops += this.size; return super.keys() }
+    override entries() { ops += this.size; return super.entries() }
+    override forEach(each: (value: T, key: T, set: Set<T>) => void, self?: unknown) { ops += this.size; super.forEach(each, self) }
+    override [Symbol.iterator]() { ops += this.size; return super[Symbol.iterator]() }
   }
   class CountingMap<K, V> extends Map<K, V> {
-    get(key: K) { ops++; return super.get(key) }
-    set(key: K, value: V) { ops++; return super.set(key, value) }
-    has(key: K) { ops++; return super.has(key) }
-    delete(key: K) { ops++; return super.delete(key) }
-    clear() { ops++; super.clear() }
-    values() { ops += this.size; return super.values() }
-    keys() { ops += this.size; return super.keys() }
-    entries() { ops += this.size; return super.entries() }
-    forEach(each: (value: V, key: K, map: Map<K, V>) => void, self?: unknown) { ops += this.size; super.forEach(each, self) }
-    [Symbol.iterator]() { ops += this.size; return super[Symbol.iterator]() }
+    override get(key: K) { ops++; return super.get(key) }
+    override set(key: K, value: V) { ops++; return super.set(key, value) }
+    override has(key: K) { ops++; return super.has(key) }
+    override delete(key: K) { ops++; return super.delete(key) }
+    override clear() { ops++; super.clear() }
+    override values() { ops += this.size; return super.values() }
+    override keys() { ops += this.size; return super.keys() }
+    override entries() { ops += this.size; return super.entries() }
+    override forEach(each: (value: V, key: K, map: Map<K, V>) => void, self?: unknown) { ops += this.size; super.forEach(each, self) }
+    override [Symbol.iterator]() { ops += this.size; return super[Symbol.iterator]() }
   }
   vi.stubGlobal('Set', CountingSet)
   vi.stubGlobal('Map', CountingMap)
