@@ -65,6 +65,8 @@ class Room:
     last_delay_ms: float | None = None
     # The newest event the snapshot includes: the bridge's first connection resumes after it.
     last_event_id: str | None = None
+    # Times the server could not replay what this tab missed, so the room was loaded again.
+    resets: int = 0
 
     @classmethod
     def load(cls, room: str) -> Room:
@@ -152,10 +154,23 @@ if "player" not in state:
 with st.sidebar:
     st.write(f"**{state.player}** in room **{state.room}**")
 
+def snapshot_url(model: Room) -> str:
+    """The socket URL, resuming right after the snapshot's last event.
+
+    The snapshot comes from the first run and the socket opens a moment later,
+    in the browser: without ``since``, an event sent in between would be in
+    neither. An empty ``since`` (a room with no events yet) replays the whole
+    log. Once the bridge holds messages it sends its own ``since``.
+    """
+    return WS_URL + "?since=" + urllib.parse.quote(model.last_event_id or "", safe="")
+
+
 room: str = state.room
 player: str = state.player
 if state.get("model_for") != room:
     state.model, state.model_for = Room.load(room), room
+    # Fixed for the room: the URL is part of the component's key, so a reload of the model must not change it.
+    state.ws_url = snapshot_url(state.model)
 model: Room = state.model
 
 with st.sidebar:
@@ -177,17 +192,6 @@ with st.sidebar:
     st.subheader("Connection")
 
 
-def snapshot_url(model: Room) -> str:
-    """The socket URL, resuming right after the snapshot's last event.
-
-    The snapshot comes from the first run and the socket opens a moment later,
-    in the browser: without ``since``, an event sent in between would be in
-    neither. An empty ``since`` (a room with no events yet) replays the whole
-    log. Once the bridge holds messages it sends its own ``since``.
-    """
-    return WS_URL + "?since=" + urllib.parse.quote(model.last_event_id or "", safe="")
-
-
 def live_figures(model: Room) -> None:
     """What push buys, counted live: the script ran once, the panel reruns per event, no polling."""
     with st.container(border=True, key="live_figures"):
@@ -207,11 +211,21 @@ def live_figures(model: Room) -> None:
 def live_panel() -> None:
     """Reruns alone whenever the bridge pushes something."""
     state.panel_runs = state.get("panel_runs", 0) + 1
+    model: Room = state.model
     with st.sidebar:
         # The indicator (🟢/🟡/🔴) sits in the sidebar; events reach model.apply exactly once.
-        result: BridgeResult = ws_bridge(snapshot_url(model), room, player=player, fallback_url=FALLBACK_URL, on_event=model.apply)
+        result: BridgeResult = ws_bridge(state.ws_url, room, player=player, fallback_url=FALLBACK_URL, on_event=model.apply)
         if result.status.get("transport") == "polling":
             st.caption("WebSocket down: polling the server every 10 s.")
+    if result.reset is not None:
+        # The server could not replay what this tab missed (it restarted without its events, or
+        # the tab was away too long): the room is loaded again rather than shown with a hole in it.
+        # The snapshot is newer than the events handed over with the reset, so it holds them too.
+        reloaded = Room.load(room)
+        reloaded.events_applied, reloaded.last_delay_ms, reloaded.resets = model.events_applied, model.last_delay_ms, model.resets + 1
+        state.model = model = reloaded
+    if model.resets:
+        st.caption(f"↻ The game server could not replay what this tab missed, so the room was reloaded ({model.resets}×).")
     live_figures(model)
     st.markdown(f"**Phase:** {model.phase}" + (f" · **Topic:** {model.topic}" if model.topic else ""))
     st.caption("Players: " + (", ".join(model.players) or "nobody yet"))

@@ -65,7 +65,8 @@ def panel() -> None:
         show_status=show_status,
     )
     # Straight after the call, with no Streamlit call in between.
-    log(sid=sid, kind="events", tab=tab, room=room, ids=[e.get("id") for e in result.events])
+    reset = result.reset["resume"] if result.reset is not None else None
+    log(sid=sid, kind="events", tab=tab, room=room, ids=[e.get("id") for e in result.events], reset=reset)
     totals["delivered"] += len(result.events)
     st.text(f"state: {result.state}")
     st.text(f"delivered: {totals['delivered']}")

@@ -8,6 +8,8 @@ export interface Line {
   tab?: string
   room?: string
   ids?: string[]
+  /** The `resume` cursor of a reset handed over in this run (its ids are what followed it). */
+  reset?: string | null
 }
 
 export class Ledger {
@@ -47,9 +49,12 @@ export class Ledger {
     return this.lines().slice(from).filter((line) => line.kind === 'click' && sessions.has(line.sid)).length
   }
 
-  /** Every id handed to the app's script for this tab, in delivery order, across its sessions. */
+  /** Every id handed to the app's script for this tab, in delivery order, across its sessions; a reset as "reset:<resume>". */
   delivered(tab: string, from = 0): string[] {
-    return this.lines().slice(from).filter((line) => line.kind === 'events' && line.tab === tab).flatMap((line) => line.ids || [])
+    return this.lines()
+      .slice(from)
+      .filter((line) => line.kind === 'events' && line.tab === tab)
+      .flatMap((line) => (line.reset ? ['reset:' + line.reset] : []).concat(line.ids || []))
   }
 
   /** Runs that delivered at least one event, after `from`. */
