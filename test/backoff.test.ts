@@ -7,7 +7,7 @@ describe('retryDelay', () => {
     expect(retryDelay(0, DEFAULTS)).toBe(0)
   })
 
-  it('doubles from 1 s and stays at 30 s by default, as the seed says', () => {
+  it('doubles from 1 s and stays at 30 s by default (1, 2, 4 … 30 s)', () => {
     const delays = [1, 2, 3, 4, 5, 6, 7, 20].map((failures) => retryDelay(failures, DEFAULTS))
     expect(delays).toEqual([1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000])
   })

@@ -24,7 +24,7 @@ afterEach(async () => {
 })
 
 describe('window._wsDebug', () => {
-  it('offers the seed’s console commands', async () => {
+  it('offers the documented console commands', async () => {
     open({ url: server.url + '/ws/r1/p1?token=secret' })
     await server.until(() => server.open.length === 1)
     await eventually(() => debug()?.ws?.readyState === 1)

@@ -13,7 +13,7 @@ export interface DebugTarget {
   clear(): void
 }
 
-/** window._wsDebug: the seed's console commands, acting on the most recent bridge, plus every bridge by room. */
+/** window._wsDebug: the console commands (getStatus, getMessages, reconnect, ws), acting on the most recent bridge, plus every bridge by room. */
 export interface WsDebug {
   readonly ws: WebSocket | null
   getStatus(): Status | undefined
