@@ -1,4 +1,4 @@
-import { describe, expect, it, vi } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { guardStorage, memoryStorage, type StorageLike } from '../src/storage/guarded'
 import { createMessageLog, idKey, messagesKey } from '../src/storage/message-log'
 
@@ -7,6 +7,11 @@ const options = { room: 'r1', maxMessages: 100, dedupKey: 'id', dedupWindow: 100
 function openLog(storage: StorageLike = memoryStorage(), extra: Partial<typeof options> = {}) {
   return createMessageLog(guardStorage(storage), { ...options, ...extra })
 }
+
+// console.warn spies go back even when a case fails before its own mockRestore().
+afterEach(() => {
+  vi.restoreAllMocks()
+})
 
 const stored = (storage: StorageLike, room = 'r1') => JSON.parse(storage.getItem(messagesKey(room)) || 'null')
 

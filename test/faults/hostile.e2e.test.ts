@@ -24,6 +24,7 @@ import {
   pageUntil,
   untilConnected,
 } from './page-harness'
+import { stopAll } from '../helpers/stop-all'
 
 const TIMEOUT = 120000
 const PYTHON = join(ROOT, '.venv/bin/python')
@@ -133,11 +134,7 @@ describe.skipIf(!checkChromium('the hostile-input suite'))('hostile input in hea
     servers = []
   })
 
-  afterAll(async () => {
-    if (browser) await browser.close()
-    if (pages) await pages.stop()
-    if (game) await game.stop()
-  })
+  afterAll(() => stopAll(browser && (() => browser.close()), pages && (() => pages.stop()), game && (() => (game as Proc).stop())))
 
   async function bridgeTab(server: EventServer, room: string, data: Record<string, string | number> = {}, init?: string): Promise<Tab> {
     const tab = await openTab(browser, pages.add(bridgePageMarkup({ url: server.url, room, ...RETRY, ...data })), contexts, init)

@@ -17,6 +17,7 @@ import { PageServer, ROOT, SCRIPT_FILE, html, scriptBuilt, scriptTag } from '../
 import { EventServer } from '../helpers/ws-server'
 import { type Proc, startGameServer, until } from '../streamlit/processes'
 import { FaultProxy, type Link } from './fault-proxy'
+import { stopAll } from '../helpers/stop-all'
 
 const PYTHON = join(ROOT, '.venv', 'bin', 'python')
 
@@ -308,11 +309,7 @@ describe.skipIf(!checkChromium('the network fault suite'))('network faults betwe
     cleanups = []
   })
 
-  afterAll(async () => {
-    if (browser) await browser.close()
-    if (pages) await pages.stop()
-    if (server) await server.stop()
-  })
+  afterAll(() => stopAll(browser && (() => browser.close()), pages && (() => pages.stop()), server && (() => server.stop())))
 
   it('survives reset connections (RST) with nothing lost, nothing delivered twice, in order', async () => {
     const proxy = await startProxy(server.port)

@@ -21,6 +21,7 @@ import {
   untilDelivered,
   untilStoredLast,
 } from './page-harness'
+import { stopAll } from '../helpers/stop-all'
 
 const TIMEOUT = 90000
 const RETRY = { 'retry-delay': 100, 'max-retry-delay': 1000 }
@@ -69,11 +70,7 @@ describe.skipIf(!checkChromium('the storage fault suite'))('storage faults in he
     contexts = []
   })
 
-  afterAll(async () => {
-    if (browser) await browser.close()
-    if (pages) await pages.stop()
-    if (server) await server.stop()
-  })
+  afterAll(() => stopAll(browser && (() => browser.close()), pages && (() => pages.stop()), server && (() => server.stop())))
 
   /** Opens a page whose bridge dials this server at /<room>, and waits until the server has its socket. */
   async function open(room: string, options: { before?: string; init?: string; data?: Record<string, string | number> } = {}): Promise<Tab> {
