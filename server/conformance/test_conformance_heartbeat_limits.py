@@ -18,6 +18,7 @@ def test_ping_gets_a_pong_without_id_that_is_no_event(target: Target) -> None:
                 assert "id" in frame, frame  # events of the server's own may come first
             assert frame == {"type": "pong"}
     assert all(e["type"] != "pong" for e in target.poll(room))
+    figure(f"{target.name}: 3 pings answered with {{\"type\":\"pong\"}}, no id, none in the log")
 
 
 def padded_ping(size: int) -> str:

@@ -137,3 +137,22 @@ def test_a_log_of_another_format_is_refused_rather_than_misread(tmp_path: Path) 
     path.write_text('{"seq":1,"event":{"id":"r-1","type":"t","room":"r"}}\n')
     with pytest.raises(ValueError, match="not an event log of this version"):
         asyncio.run(FileStore(str(path)).start())
+
+
+def test_a_file_that_lost_its_tail_keeps_its_epoch_and_answers_ahead(tmp_path: Path) -> None:
+    path = tmp_path / "events.jsonl"
+
+    async def scenario() -> None:
+        first = FileStore(str(path))
+        await first.start()
+        written = [await first.publish("r", "tick", {}) for _ in range(5)]
+        await first.close()
+        lines = path.read_text().splitlines(keepends=True)
+        path.write_text("".join(lines[:4]))  # an older copy of the file: events 4 and 5 are gone
+        second = FileStore(str(path))
+        await second.start()
+        replay = await second.read("r", written[-1].id, socket=True)
+        assert replay.reset and replay.reset.reason == "ahead" and replay.reset.resume == written[2].id
+        assert (await second.read("r", written[2].id, socket=True)).reset is None
+
+    asyncio.run(scenario())
