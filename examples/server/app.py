@@ -35,6 +35,7 @@ from pydantic import BaseModel, Field  # noqa: E402
 from starlette.types import ASGIApp, Message, Receive, Scope, Send  # noqa: E402
 from ws_bridge_server import Bridge, Settings, Stats, bridge_router, driver_router, make_token  # noqa: E402
 from ws_bridge_server.driver import MAX_BURST  # noqa: E402,F401  (re-exported for the tests)
+from ws_bridge_server.health import health_router  # noqa: E402
 from ws_bridge_server.serve import cli_parser, run, settings_from  # noqa: E402
 
 from game import Game  # noqa: E402
@@ -96,9 +97,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # ... and POST /rooms/{room}/events, the test and benchmark driver.
     app.include_router(driver_router(bridge))
 
-    @app.get("/health")
-    async def health() -> dict[str, bool]:
-        return {"ok": True}
+    # GET /health: 200, or 503 while a SIGTERM drains this replica (the balancer's check).
+    app.include_router(health_router(bridge))
 
     @app.get("/rooms/{room}/state")
     async def state(room: Name) -> dict[str, Any]:

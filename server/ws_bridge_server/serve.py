@@ -8,6 +8,8 @@ with --publish-endpoint, the test driver); the example game server uses the same
 from __future__ import annotations
 
 import argparse
+import asyncio
+import os
 import socket
 from collections.abc import Sequence
 from dataclasses import replace
@@ -23,9 +25,15 @@ def _uvicorn() -> Any:
     return uvicorn
 
 
-def run(app: Any, bridges: Sequence[Bridge], host: str, port: int, log_level: str = "warning") -> None:
-    """Serves `app`; prints `READY http://host:port` once listening (port 0 = a free one)."""
+def run(app: Any, bridges: Sequence[Bridge], host: str, port: int, log_level: str = "warning",
+        drain_grace_s: float | None = None) -> None:
+    """Serves `app`; prints `READY http://host:port` once listening (port 0 = a free one).
+
+    `drain_grace_s` (default: env DRAIN_GRACE_S, else 0): after SIGTERM, how long the
+    replica keeps listening with /health at 503 before it closes its sockets, so a
+    load balancer's checks mark it down first (deploy/haproxy.cfg: fall x inter)."""
     uvicorn = _uvicorn()
+    grace = float(os.environ.get("DRAIN_GRACE_S", "0")) if drain_grace_s is None else drain_grace_s
 
     class ReadyServer(uvicorn.Server):  # type: ignore[misc, name-defined]
         async def startup(self, sockets: list[socket.socket] | None = None) -> None:
@@ -39,7 +47,14 @@ def run(app: Any, bridges: Sequence[Bridge], host: str, port: int, log_level: st
             print(f"READY http://{shown}:{bound_port}", flush=True)
 
         async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
-            # SIGTERM: tell every client "service restart" (1012) with our reason before
+            # SIGTERM: /health answers 503 and new sockets get 1012 from now on; behind a
+            # balancer, wait until its checks have marked us down (it then stops routing
+            # here), while the listener is still open to answer them.
+            for bridge in bridges:
+                bridge.draining = True
+            if grace > 0:
+                await asyncio.sleep(grace)
+            # Then tell every client "service restart" (1012) with our reason before
             # uvicorn drops what is left; they reconnect, to this server or another replica.
             for bridge in bridges:
                 await bridge.drain()
@@ -73,6 +88,7 @@ def bare_app(bridge: Bridge, publish_endpoint: bool = False) -> Any:
     from fastapi import FastAPI
 
     from .driver import driver_router
+    from .health import health_router
     from .router import bridge_router
 
     app = FastAPI(title="ws-bridge room server")
@@ -81,10 +97,7 @@ def bare_app(bridge: Bridge, publish_endpoint: bool = False) -> Any:
     if publish_endpoint:
         app.include_router(driver_router(bridge))
 
-    @app.get("/health")
-    async def health() -> dict[str, bool]:
-        return {"ok": True}
-
+    app.include_router(health_router(bridge))  # 503 while draining, for the balancer
     return app
 
 
