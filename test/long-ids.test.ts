@@ -19,8 +19,8 @@ afterEach(async () => {
 })
 
 describe('the long-id threshold', () => {
-  it('keeps an id of up to 199 characters as it is and hashes one over 200', () => {
-    for (const length of [1, 100, 199]) expect(idKey('x'.repeat(length))).toBe('s' + 'x'.repeat(length))
+  it('keeps an id of up to 200 characters as it is and hashes one over 200', () => {
+    for (const length of [1, 100, 199, 200]) expect(idKey('x'.repeat(length))).toBe('s' + 'x'.repeat(length))
     for (const length of [201, 1000, 1_000_000]) {
       const key = idKey('x'.repeat(length)) as string
       expect(key.startsWith('#'), length + ' characters').toBe(true)

@@ -98,4 +98,12 @@ describe('URL schemes', () => {
     expect(server.upgrades).toEqual(['/ws'])
     expect(recorded.statuses.filter(([s]) => s.state === 'connecting').map(([s]) => s.url)).toEqual([server.url + '/ws'])
   })
+
+  it('throws at once, naming the option, for a static URL of another scheme', () => {
+    for (const url of ['ftp://127.0.0.1/ws', 'file:///etc/passwd', 'javascript:alert(1)']) {
+      expect(() => startBridge({ url }), url).toThrow('option "url" must be a ws://, wss://, http(s):// or page-relative URL')
+    }
+    // A token in a refused URL stays out of the message.
+    expect(() => startBridge({ url: 'ftp://127.0.0.1/ws?token=secret' })).toThrow('token=***')
+  })
 })

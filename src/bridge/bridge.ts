@@ -51,7 +51,7 @@ export interface Bridge {
   close(): void
 }
 
-const isOnline = () => typeof navigator === 'undefined' || navigator.onLine !== false
+const navigatorOnline = () => typeof navigator === 'undefined' || navigator.onLine !== false
 
 /** Starts a bridge: one WebSocket for `room`, its messages deduplicated, kept and delivered. */
 export function connect(input: ConnectOptions): Bridge {
@@ -61,6 +61,8 @@ export function connect(input: ConnectOptions): Bridge {
   if (!WebSocketImpl) throw new TypeError('[ws-bridge] no WebSocket here: pass options.WebSocket (in Node: ws)')
   const fetchImpl = options.fetch || fetch
   const win = typeof window !== 'undefined' && window.document ? window : null
+  // Attempts wait while offline only when the 'online' event can end the wait: lifecycle: false listens to none.
+  const isOnline = options.lifecycle ? navigatorOnline : () => true
 
   const events = createEmitter<BridgeEvents>()
   const report = (kind: ErrorKind, message: string) => events.emit('error', { kind, message })

@@ -1,4 +1,5 @@
 import type { StorageChoice } from '../storage/guarded'
+import { redactUrl } from './redact'
 
 /** A message as the server sent it: one JSON object, `id`, `type` and payload at top level. */
 export type Message = { [field: string]: unknown }
@@ -109,6 +110,19 @@ function fail(name: string, expected: string, value: unknown): never {
   throw new TypeError('[ws-bridge] option "' + name + '" must be ' + expected + ', got ' + (typeof value === 'string' ? JSON.stringify(value) : String(value)))
 }
 
+/** A static URL must be usable as it is: ws(s) or http(s), absolute or relative to the page (a function's URLs are checked per attempt). */
+function checkUrl(url: string) {
+  let parsed: URL | null = null
+  try {
+    parsed = new URL(url, typeof location !== 'undefined' ? location.href : undefined)
+  } catch {
+    // relative, with no page to resolve it against
+  }
+  if (!parsed || !/^(ws|http)s?:$/.test(parsed.protocol)) {
+    fail('url', 'a ws://, wss://, http(s):// or page-relative URL', parsed ? redactUrl(parsed.href) : url.replace(/[?#].*/, '?***'))
+  }
+}
+
 /**
  * Defaults filled in and every option checked against the type of its
  * default, so bad input fails here with its name, not later in a callback.
@@ -122,6 +136,7 @@ export function resolveOptions(input: ConnectOptions): Options {
   }
   const { url, room } = options
   if (typeof url !== 'function' && (typeof url !== 'string' || !url)) fail('url', 'a URL string or a function', url)
+  if (typeof url === 'string') checkUrl(url)
   if (typeof room !== 'string' || !room) fail('room', 'a non-empty string', room)
   for (const [name, fallback] of Object.entries(DEFAULTS)) {
     const value = options[name]

@@ -50,13 +50,16 @@ function hash(text: string): string {
 
 /** The dedup key of an id: strings and numbers stay apart ("5" is not 5); null and undefined mean "no id". */
 export function idKey(id: unknown): string | undefined {
-  let key: string | undefined
+  let text: string | undefined
   try {
-    key = id === undefined || id === null ? undefined : typeof id === 'string' ? 's' + id : JSON.stringify(id)
+    text = id === undefined || id === null ? undefined : typeof id === 'string' ? id : JSON.stringify(id)
   } catch {
     // a BigInt or a cycle: no usable id
   }
-  return key && key.length > MAX_KEY_LENGTH ? '#' + key.length + ':' + hash(key) : key
+  if (text === undefined) return undefined
+  const key = typeof id === 'string' ? 's' + text : text
+  // Measured on the id itself, not on the key's type prefix: an id of exactly 200 characters is kept as it is.
+  return text.length > MAX_KEY_LENGTH ? '#' + key.length + ':' + hash(key) : key
 }
 
 export function createMessageLog(storage: GuardedStorage, options: MessageLogOptions): MessageLog {
