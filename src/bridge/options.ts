@@ -62,7 +62,7 @@ export interface Options {
   debug: boolean
   /** Window that receives _wsDebug (a Streamlit component passes the app's top window). */
   debugWindow: Window | null
-  /** Reacts to pagehide, online and the page becoming visible. */
+  /** Reacts to pagehide, online and the page becoming visible; false reacts to none, and attempts keep to the backoff even offline. */
   lifecycle: boolean
   /** WebSocket subprotocols. */
   protocols: string | string[] | undefined
