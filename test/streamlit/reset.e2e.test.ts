@@ -85,6 +85,54 @@ describe.skipIf(!ready)('a reset in a real Streamlit app', { timeout: 180000 }, 
       `${delivered.length - at - 1} after (the ${after.length} published among them), each once, in order`)
   })
 
+  it('tells the script exactly once when its tab was cut off longer than the server keeps events, never a partial replay', async () => {
+    const RETAINED = 20
+    const small = await startGameServer(PYTHON, 0, { env: { REPLAY_LOG_SIZE: String(RETAINED) } })
+    try {
+      const ledger = new Ledger(join(dir, 'ledger-offline.jsonl'))
+      const app = await startStreamlit(STREAMLIT, 'test/streamlit/app.py', { WSB_SERVER: small.url, WSB_LEDGER: ledger.path })
+      apps.push(app)
+      const room = 'cut-off'
+      const context = await browser.newContext()
+      context.setDefaultTimeout(60000)
+      // Only the bridge's socket to the game server is cut; the page's own link to Streamlit stays up.
+      let cut = false
+      await context.routeWebSocket(/\/ws\/cut-off\//, (ws) => (cut ? ws.close({ code: 1011, reason: 'cut off by the test' }) : ws.connectToServer()))
+      const tab = await context.newPage()
+      await tab.goto(app.url + '/?room=' + room + '&tab=O&fragment=1')
+      await tab.getByText('state: connected').waitFor()
+      const publishTo = async (count: number) => {
+        const response = await fetch(small.url + '/rooms/' + room + '/events', {
+          method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type: 'tick', count }),
+        })
+        return ((await response.json()) as { ids: string[] }).ids
+      }
+      const before = await publishTo(5)
+      await until(() => before.every((id) => ledger.delivered('O').includes(id)), 'the first 5 events in Python', 60000)
+      cut = true
+      await tab.evaluate(() => (window as unknown as { _wsDebug: { reconnect(): void } })._wsDebug.reconnect())
+      const missed = await publishTo(RETAINED * 3)
+      cut = false
+      await until(() => ledger.delivered('O').some((id) => id.startsWith('reset:')), 'the reset in Python', 90000)
+      const after = await publishTo(5)
+      await until(() => after.every((id) => ledger.delivered('O').includes(id)), 'the 5 events after the reset in Python', 60000)
+
+      const delivered = ledger.delivered('O')
+      const resets = delivered.filter((id) => id.startsWith('reset:'))
+      expect(resets).toHaveLength(1)
+      const at = delivered.indexOf(resets[0])
+      expect(delivered.slice(0, at).filter((id) => before.includes(id))).toEqual(before)
+      expect(missed.filter((id) => delivered.includes(id))).toEqual([])
+      const log = ((await (await fetch(small.url + '/rooms/' + room + '/events')).json()) as Array<{ id: string }>).map((e) => e.id)
+      const resume = resets[0].slice('reset:'.length)
+      expect(delivered.slice(at + 1)).toEqual(log.slice(log.indexOf(resume) + 1))
+      console.log(`[streamlit] tab cut off while ${missed.length} events passed a ${RETAINED}-event history: Python got 1 reset, ` +
+        `${before.length} events before and the ${after.length} after once each, in order; none of the missed ones as if complete`)
+    } finally {
+      await small.stop()
+    }
+  })
+
   it('makes the example app reload its room on a reset and show every later chat line once', async () => {
     const app = await startStreamlit(STREAMLIT, 'examples/streamlit_app.py', { WS_BRIDGE_SERVER: game.url })
     apps.push(app)
