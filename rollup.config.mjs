@@ -118,4 +118,26 @@ export default [
     ],
     output: { dir: 'python/streamlit_ws_bridge/frontend/build', entryFileNames: 'component.js', format: 'iife', sourcemap: true },
   },
+  // Frameless component (Streamlit Components v2): an ES module Streamlit imports
+  // into the app's page and whose default export it calls. No streamlit-component-lib,
+  // no apache-arrow: the bridge, its ledger and the indicator only.
+  {
+    input: 'src/streamlit/v2.ts',
+    // Minified as the script tag is (same bridge code, same reasoning): native
+    // ES2020 reconnecting-websocket, its debug log dropped, private names shortened.
+    plugins: [
+      rwsFromSource(),
+      resolve({ browser: true }),
+      commonjs(),
+      ts(),
+      terser({
+        module: true,
+        ecma: 2020,
+        compress: { passes: 3, pure_getters: true, unsafe_arrows: true, pure_funcs: ['this._debug'] },
+        mangle: { properties: { regex: /^_[a-z]/, reserved: ['_wsDebug'] } },
+        format: { comments: false },
+      }),
+    ],
+    output: { file: 'python/streamlit_ws_bridge/frontend/build/v2.js', format: 'es', sourcemap: 'hidden' },
+  },
 ]

@@ -1,8 +1,10 @@
 """One WebSocket per room, pushed into your Streamlit script.
 
-``ws_bridge()`` renders a small component whose frame runs the
-streamlit-ws-bridge client: one WebSocket per room and tab, reconnection with
-replay, deduplication, history in sessionStorage. New events are pushed to the
+``ws_bridge()`` renders a small component that runs the streamlit-ws-bridge
+client: one WebSocket per room and tab, reconnection with replay,
+deduplication, history in sessionStorage. It runs in an iframe (Components
+v1) or, with ``frame="v2"`` or ``"auto"`` on Streamlit 1.51+, in the app's own
+page (Components v2). New events are pushed to the
 script (``setComponentValue``, coalesced), so the script reruns only when
 something happened, and each event reaches ``BridgeResult.events`` exactly
 once per browser session.
@@ -14,16 +16,18 @@ import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Literal
 from urllib.parse import quote
 
 from ._cursor import CursorRegistry, parse_value, split_at_reset
+from ._v2 import declare_v2, v2_available
 
 __all__ = ["BridgeResult", "DEV_URL_ENV", "ws_bridge"]
 __version__ = "0.1.0"
 
 #: Environment variable: when set (e.g. ``http://localhost:3001``), the frame is
-#: loaded from that dev server instead of the built files in the package.
+#: loaded from that dev server instead of the built files in the package (the
+#: iframe component only; ``frame="auto"`` then picks the iframe).
 DEV_URL_ENV = "STREAMLIT_WS_BRIDGE_DEV_URL"
 
 _BUILD_DIR = Path(__file__).resolve().parent / "frontend" / "build"
@@ -46,6 +50,44 @@ def _declare() -> Callable[..., Any] | None:
 # Declared on the first ws_bridge() call, not at import: declaring outside a
 # script run logs "missing ScriptRunContext!" (in a test, a notebook, a tool).
 _component_func: Callable[..., Any] | None = None
+_v2_func: Callable[..., Any] | None = None
+
+Frame = Literal["auto", "v2", "iframe"]
+
+
+def _use_v2(frame: str) -> bool:
+    if frame == "iframe":
+        return False
+    if frame == "v2":
+        if not v2_available():
+            import streamlit
+
+            raise RuntimeError(f'frame="v2" needs Streamlit Components v2 (Streamlit 1.51+), this is {streamlit.__version__}')
+        return True
+    if frame == "auto":
+        return v2_available() and not os.environ.get(DEV_URL_ENV)
+    raise ValueError('frame must be "auto", "v2" or "iframe"')
+
+
+def _component(frame: str) -> Callable[..., Any]:
+    global _component_func, _v2_func
+    if _use_v2(frame):
+        if _v2_func is None:
+            _v2_func = declare_v2(_BUILD_DIR)
+        if _v2_func is None:
+            raise FileNotFoundError(
+                f"the streamlit_ws_bridge v2 module is not built ({_BUILD_DIR / 'v2.js'} is missing): "
+                "run `npm run build` in the repository"
+            )
+        return _v2_func
+    if _component_func is None:
+        _component_func = _declare()
+    if _component_func is None:
+        raise FileNotFoundError(
+            f"the streamlit_ws_bridge frame is not built ({_BUILD_DIR / 'index.html'} is missing): "
+            f"run `npm run build` in the repository, or set {DEV_URL_ENV} to a dev server URL"
+        )
+    return _component_func
 
 
 @dataclass(frozen=True)
@@ -118,6 +160,7 @@ def ws_bridge(
     throttle_ms: int = 100,
     show_status: bool = True,
     on_event: Callable[[dict[str, Any]], None] | None = None,
+    frame: Frame = "iframe",
 ) -> BridgeResult:
     """Keep one WebSocket for ``room`` and return what it received.
 
@@ -163,6 +206,13 @@ def ws_bridge(
         It must not call Streamlit (a Streamlit call there could be
         interrupted by a rerun); exceptions propagate, and the events of this
         run still count as delivered.
+    frame : {"iframe", "v2", "auto"}, default "iframe"
+        Where the client runs. ``"iframe"``: a Components v1 frame (any
+        supported Streamlit). ``"v2"``: Components v2 (Streamlit 1.51+), in
+        the app's own page: no iframe, a smaller download, ``_wsDebug`` on the
+        app's window, one bridge per room in the page. ``"auto"``: v2 where
+        this Streamlit has it, else the iframe. Events, ``reset`` and the
+        exactly-once guarantee are the same in both.
 
     Returns
     -------
@@ -199,15 +249,7 @@ def ws_bridge(
         raise ValueError("max_messages must be an int >= 1")
     if isinstance(throttle_ms, bool) or not isinstance(throttle_ms, (int, float)) or throttle_ms < 0:
         raise ValueError("throttle_ms must be a number >= 0")
-    global _component_func
-    if _component_func is None:
-        _component_func = _declare()
-    component = _component_func
-    if component is None:
-        raise FileNotFoundError(
-            f"the streamlit_ws_bridge frame is not built ({_BUILD_DIR / 'index.html'} is missing): "
-            f"run `npm run build` in the repository, or set {DEV_URL_ENV} to a dev server URL"
-        )
+    component = _component(frame)
     full_url = _fill(url, room, player, "url")
     full_fallback = _fill(fallback_url, room, player, "fallback_url") if fallback_url else None
     if key is None:

@@ -2,7 +2,8 @@
 
 Query parameters: ``room``, ``tab`` (a label for the ledger), ``key`` (a user
 key; empty = the derived one), ``status=0`` (hide the indicator),
-``fragment=1`` (the bridge inside ``st.fragment``).
+``fragment=1`` (the bridge inside ``st.fragment``), ``frame`` (``iframe``, the
+default, ``v2`` or ``auto``: ws_bridge's ``frame``).
 
 Environment: ``WSB_SERVER`` (the example server, http://127.0.0.1:port) and
 ``WSB_LEDGER`` (a JSON-lines file). Every script run, fragment run and
@@ -42,6 +43,7 @@ tab = params.get("tab", "tab")
 user_key = params.get("key") or None
 show_status = params.get("status", "1") != "0"
 in_fragment = params.get("fragment") == "1"
+frame = params.get("frame", "iframe")
 log(sid=sid, kind="tab", tab=tab, room=room)
 
 if st.button("rerun", key="rerun"):
@@ -63,6 +65,7 @@ def panel() -> None:
         key=user_key,
         fallback_url=SERVER + "/rooms/{room}/events",
         show_status=show_status,
+        frame=frame,  # type: ignore[arg-type]
     )
     # Straight after the call, with no Streamlit call in between.
     reset = result.reset["resume"] if result.reset is not None else None
