@@ -3,7 +3,9 @@
 Query parameters: ``room``, ``tab`` (a label for the ledger), ``key`` (a user
 key; empty = the derived one), ``status=0`` (hide the indicator),
 ``fragment=1`` (the bridge inside ``st.fragment``), ``frame`` (``iframe``, the
-default, ``v2`` or ``auto``: ws_bridge's ``frame``).
+default, ``v2`` or ``auto``: ws_bridge's ``frame``), ``twice=1`` (a second
+ws_bridge call for the same room, with its own key; its deliveries are logged
+under the same tab label).
 
 Environment: ``WSB_SERVER`` (the example server, http://127.0.0.1:port) and
 ``WSB_LEDGER`` (a JSON-lines file). Every script run, fragment run and
@@ -44,6 +46,7 @@ user_key = params.get("key") or None
 show_status = params.get("status", "1") != "0"
 in_fragment = params.get("fragment") == "1"
 frame = params.get("frame", "iframe")
+twice = params.get("twice") == "1"
 log(sid=sid, kind="tab", tab=tab, room=room)
 
 if st.button("rerun", key="rerun"):
@@ -71,6 +74,18 @@ def panel() -> None:
     reset = result.reset["resume"] if result.reset is not None else None
     log(sid=sid, kind="events", tab=tab, room=room, ids=[e.get("id") for e in result.events], reset=reset)
     totals["delivered"] += len(result.events)
+    if twice:
+        second = ws_bridge(
+            SERVER.replace("http://", "ws://") + "/ws/{room}/{player}",
+            room,
+            player="tester-" + tab,
+            key=(user_key or "derived") + "-second",
+            fallback_url=SERVER + "/rooms/{room}/events",
+            show_status=show_status,
+            frame=frame,  # type: ignore[arg-type]
+        )
+        log(sid=sid, kind="events", tab=tab, room=room, ids=[e.get("id") for e in second.events], reset=None)
+        st.text(f"second state: {second.state}")
     st.text(f"state: {result.state}")
     st.text(f"delivered: {totals['delivered']}")
     for message in result.messages[-5:]:
