@@ -101,7 +101,7 @@ describe('URL schemes', () => {
 
   it('throws at once, naming the option, for a static URL of another scheme', () => {
     for (const url of ['ftp://127.0.0.1/ws', 'file:///etc/passwd', 'javascript:alert(1)']) {
-      expect(() => startBridge({ url }), url).toThrow('option "url" must be a ws://, wss://, http(s):// or page-relative URL')
+      expect(() => startBridge({ url }), url).toThrow('option "url" must be a ws(s):// or http(s):// URL, or one relative to the page')
     }
     // A token in a refused URL stays out of the message.
     expect(() => startBridge({ url: 'ftp://127.0.0.1/ws?token=secret' })).toThrow('token=***')
