@@ -51,6 +51,25 @@ const rwsFromSource = () => ({
   },
 })
 
+// The bridge's minification, for the script tag and the frameless component alike.
+const minifyBridge = (options = {}) =>
+  terser({
+    ecma: 2020,
+    compress: {
+      passes: 3,
+      pure_getters: true,
+      unsafe_arrows: true,
+      // reconnecting-websocket logs through this._debug() only with its debug
+      // option, which the bridge never sets: its log strings are dead weight.
+      pure_funcs: ['this._debug'],
+    },
+    // reconnecting-websocket's private members (_ws, _connectLock, …) never
+    // leave the bundle, so their long names can go. _wsDebug is public.
+    mangle: { properties: { regex: /^_[a-z]/, reserved: ['_wsDebug'] } },
+    format: { comments: false },
+    ...options,
+  })
+
 export default [
   // npm entry: reconnecting-websocket stays a dependency, shared with the app's own copy if any.
   {
@@ -75,21 +94,7 @@ export default [
       resolve({ browser: true }),
       commonjs(),
       ts(),
-      terser({
-        ecma: 2020,
-        compress: {
-          passes: 3,
-          pure_getters: true,
-          unsafe_arrows: true,
-          // reconnecting-websocket logs through this._debug() only with its debug
-          // option, which the bridge never sets: its log strings are dead weight.
-          pure_funcs: ['this._debug'],
-        },
-        // reconnecting-websocket's private members (_ws, _connectLock, …) never
-        // leave this bundle, so their long names can go. _wsDebug is public.
-        mangle: { properties: { regex: /^_[a-z]/, reserved: ['_wsDebug'] } },
-        format: { comments: false },
-      }),
+      minifyBridge(),
     ],
     // freeze: false, since the one namespace object (reconnecting-websocket's, for
     // the #112 default-export guard) never leaves transport.ts.
@@ -130,13 +135,7 @@ export default [
       resolve({ browser: true }),
       commonjs(),
       ts(),
-      terser({
-        module: true,
-        ecma: 2020,
-        compress: { passes: 3, pure_getters: true, unsafe_arrows: true, pure_funcs: ['this._debug'] },
-        mangle: { properties: { regex: /^_[a-z]/, reserved: ['_wsDebug'] } },
-        format: { comments: false },
-      }),
+      minifyBridge({ module: true }),
     ],
     output: { file: 'python/streamlit_ws_bridge/frontend/build/v2.js', format: 'es', sourcemap: 'hidden' },
   },
