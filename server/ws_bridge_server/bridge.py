@@ -30,7 +30,11 @@ class Hooks:
 
 
 def store_for(settings: Settings) -> EventStore:
-    """The file store if `event_log_path` is set, else the memory store."""
+    """The Redis store if `redis_url` is set, the file store if `event_log_path` is, else the memory store."""
+    if settings.redis_url:
+        from .stores.redis import RedisStore  # optional dependency: imported only when asked for
+
+        return RedisStore(settings.redis_url, settings.replay_log_size, max_rooms=settings.max_rooms)
     if settings.event_log_path:
         return FileStore(settings.event_log_path, settings.replay_log_size, settings.max_rooms)
     return MemoryStore(settings.replay_log_size, settings.max_rooms)
@@ -73,6 +77,10 @@ class Bridge:
 
     def watching(self, room: str) -> bool:
         return self.hub.watching(room)
+
+    def lost(self, room: str) -> None:
+        # 1012: the clients reconnect at once with since, and the store's read answers the reset.
+        self.hub.close_room(room, 1012, "history lost, resume with since")
 
     def add_listener(self, listener: Listener) -> Callable[[], None]:
         """Calls `listener` with every event, in id order; returns its remover."""

@@ -177,6 +177,12 @@ class Hub:
     def connections(self) -> list[Connection]:
         return [c for conns in self.rooms.values() for c in conns]
 
+    def close_room(self, room: str, code: int, reason: str) -> int:
+        conns = list(self.rooms.get(room, ()))
+        for conn in conns:
+            conn.close(code, reason)
+        return len(conns)
+
     def close_all(self, code: int, reason: str) -> int:
         conns = self.connections()
         for conn in conns:

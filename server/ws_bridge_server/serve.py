@@ -75,12 +75,17 @@ def cli_parser(description: str) -> argparse.ArgumentParser:
     parser.add_argument("--log-level", default="warning")
     parser.add_argument("--event-log", default=None, metavar="PATH",
                         help="the file store at PATH (JSON lines, reloaded on start); same as EVENT_LOG_PATH")
+    parser.add_argument("--redis", default=None, metavar="URL",
+                        help="the Redis store at URL (redis://127.0.0.1:6379/0), shared by every replica; "
+                             "same as REDIS_URL")
     return parser
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
     settings = Settings.from_env()
-    return replace(settings, event_log_path=args.event_log) if args.event_log else settings
+    if args.event_log:
+        settings = replace(settings, event_log_path=args.event_log)
+    return replace(settings, redis_url=args.redis) if args.redis else settings
 
 
 def bare_app(bridge: Bridge, publish_endpoint: bool = False) -> Any:

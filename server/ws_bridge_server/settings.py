@@ -19,6 +19,7 @@ class Settings:
     send_timeout_s: float = 5.0  # a single send slower than this drops the socket
     max_rooms: int = 10_000
     event_log_path: str | None = None  # None = memory store; else the file store at this path
+    redis_url: str | None = None  # the Redis store (redis://host:port/db); wins over event_log_path
 
     def __post_init__(self) -> None:
         # Zero would silently mean "unbounded" for asyncio.Queue / deque sizes.
@@ -40,4 +41,5 @@ class Settings:
             send_timeout_s=float(env.get("SEND_TIMEOUT_S", d.send_timeout_s)),
             max_rooms=int(env.get("MAX_ROOMS", d.max_rooms)),
             event_log_path=env.get("EVENT_LOG_PATH") or None,
+            redis_url=env.get("REDIS_URL") or None,
         )

@@ -76,6 +76,11 @@ class Subscriber(Protocol):
     def watching(self, room: str) -> bool:
         """True while the room has live sockets here: a store must not drop such a room."""
 
+    def lost(self, room: str) -> None:
+        """The room's history under this replica's sockets is gone (a networked store lost it, or
+        could not read the missed range back): close them, so each resumes with `since` and gets
+        its reset from `read` instead of a silent gap. The memory and file stores never call it."""
+
 
 class EventStore(ABC):
     """Async from the start, so a networked store fits behind the same calls."""

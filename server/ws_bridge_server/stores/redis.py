@@ -1,0 +1,172 @@
+"""The Redis store (REDIS_URL / --redis): rooms shared by every replica that talks to one Redis.
+
+Each room is a bounded Redis stream plus a small hash (`redis_scripts.py` says which keys and
+why). Publishing is one Lua script: the epoch (made if missing), the next seq, XADD with the
+event's JSON, the trim to `retention` and the PUBLISH that tells every replica, so publish
+order is id order everywhere. Reads take the window in a script, decide with
+`protocol.decide` like every store, and read the replay back in pages of XRANGE ... COUNT.
+
+Each replica holds one reader connection (`redis_fanout.py`), never one per client: it passes
+every event on to the replica's subscriber in id order, and after a dropped connection it
+reads back what it missed before anything newer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import redis.asyncio as aioredis
+from redis.exceptions import ResponseError
+
+from ..protocol import Window, decide, encode, make_id, new_epoch, parse_id
+from ..store import RESERVED_FIELDS, EventStore, Replay, StoredEvent, Subscriber
+from . import redis_scripts
+from .redis_fanout import Fanout
+
+log = logging.getLogger("ws_bridge_server")
+
+PAGE = 256  # events per XRANGE: a replay of the whole retention is a few bounded reads
+MAX_CONNECTIONS = 32  # per replica, for publishes and reads (the reader has its own)
+POOL_WAIT_S = 20.0
+READ_ATTEMPTS = 5  # a room trimmed under a read is read again (and then answers "evicted")
+
+
+class _NoSubscriber:
+    def deliver(self, event: StoredEvent) -> None:
+        pass
+
+    def watching(self, room: str) -> bool:
+        return False
+
+    def lost(self, room: str) -> None:
+        pass
+
+
+class RedisStore(EventStore):
+    def __init__(self, url: str, retention: int = 1000, *, prefix: str = "wsb", max_rooms: int = 10_000) -> None:
+        if retention < 1:
+            raise ValueError("retention must be >= 1")
+        self.url = url
+        self.retention = retention
+        self.prefix = prefix
+        self.channel = f"{prefix}:events"
+        self.subscriber: Subscriber = _NoSubscriber()
+        # The run_id of the Redis process we talk to, and that run_id again if that process
+        # persists every write before answering (AOF, appendfsync always); else "".
+        self.run_id = ""
+        self.durable_run = ""
+        # RESP2: on the reader's connection, pub/sub messages are plain replies read in order
+        # (RESP3 would hand them to a push callback instead).
+        # Blocking: a burst of publishes waits for one of MAX_CONNECTIONS instead of failing.
+        self._pool = aioredis.BlockingConnectionPool.from_url(
+            url, decode_responses=True, protocol=2, max_connections=MAX_CONNECTIONS, timeout=POOL_WAIT_S)
+        self.redis = aioredis.Redis(connection_pool=self._pool)
+        self._publish = self.redis.register_script(redis_scripts.PUBLISH)
+        self._window = self.redis.register_script(redis_scripts.WINDOW)
+        self.fanout = Fanout(self, max_rooms)
+        self._checking: asyncio.Task[None] | None = None
+
+    def attach(self, subscriber: Subscriber) -> None:
+        self.subscriber = subscriber
+
+    def keys(self, room: str) -> list[str]:
+        tag = f"{self.prefix}:{{{room}}}"
+        return [f"{tag}:meta", f"{tag}:stream"]
+
+    def reader_connection(self) -> aioredis.Connection:
+        """A connection of its own for the fan-out reader (never taken from the pool)."""
+        kwargs = {**self._pool.connection_kwargs, "client_name": "ws-bridge-reader", "socket_keepalive": True}
+        conn: aioredis.Connection = self._pool.connection_class(**kwargs)
+        return conn
+
+    async def start(self) -> None:
+        await self.check_durability()
+        await self.fanout.start()
+
+    async def close(self) -> None:
+        await self.fanout.stop()
+        if self._checking is not None:
+            self._checking.cancel()
+        await self.redis.aclose()
+        await self._pool.disconnect()
+
+    # --- durability ---------------------------------------------------------------
+
+    async def check_durability(self) -> None:
+        """Asks Redis who it is and whether it fsyncs every write (on start and every reconnect)."""
+        info = await self.redis.info("server")
+        run = str(info["run_id"])
+        try:
+            config = await self.redis.config_get("appendonly", "appendfsync")
+            durable = config.get("appendonly") == "yes" and config.get("appendfsync") == "always"
+        except ResponseError:  # CONFIG disabled (a managed Redis): assume the worst
+            log.warning("CONFIG GET is refused: the Redis store treats this Redis as not durable")
+            durable = False
+        self.run_id, self.durable_run = run, run if durable else ""
+
+    def _seen_run(self, run: str) -> None:
+        # A script ran on a Redis process we have not checked (it restarted): what that
+        # script wrote counts as not durable until the check below has run.
+        if run != self.run_id and (self._checking is None or self._checking.done()):
+            self._checking = asyncio.create_task(self.check_durability())
+
+    # --- events ---------------------------------------------------------------------
+
+    async def publish(self, room: str, kind: str, payload: Mapping[str, Any]) -> StoredEvent:
+        body: dict[str, Any] = {"type": kind, "room": room, "ts": time.time() * 1000}
+        body.update((k, v) for k, v in payload.items() if k not in RESERVED_FIELDS)
+        rest = encode(body)[1:]  # raises ValueError before anything is written
+        args = [new_epoch(), self.durable_run, self.retention, rest, self.channel]
+        epoch, seq, run = await self._publish(keys=self.keys(room), args=args)
+        self._seen_run(str(run))
+        event_id = make_id(str(epoch), int(seq))
+        text = '{"id":"%s",%s' % (event_id, rest)
+        return StoredEvent(room, str(epoch), int(seq), {"id": event_id, **body}, text, len(text.encode()))
+
+    async def window(self, room: str) -> Window:
+        epoch, first, last, run = await self._window(keys=self.keys(room), args=[new_epoch(), self.durable_run])
+        self._seen_run(str(run))
+        return Window(str(epoch), int(first), int(last))
+
+    async def read(self, room: str, since: str | None, *, socket: bool) -> Replay:
+        for _ in range(READ_ATTEMPTS):
+            window = await self.window(room)
+            decision = decide(since, window, socket=socket)
+            events: list[StoredEvent] | None = []
+            if decision.after is not None and decision.after < window.last:
+                events = await self.range(room, window.epoch, decision.after, window.last)
+            if events is not None:
+                if socket:
+                    self.fanout.joined(room, window)
+                return Replay(window, decision.reset, events)
+        raise RuntimeError(f"room {room!r} changed under {READ_ATTEMPTS} reads in a row")
+
+    async def range(self, room: str, epoch: str, after: int, last: int) -> list[StoredEvent] | None:
+        """Events after+1 .. last of `epoch`, in pages; None if the stream no longer holds them all."""
+        stream = self.keys(room)[1]
+        out: list[StoredEvent] = []
+        wanted = after + 1
+        while wanted <= last:
+            page = await self.redis.xrange(stream, min=f"{wanted}-0", max=f"{last}-0", count=PAGE)
+            if not page:
+                return None
+            for _, fields in page:
+                event = self.event_from_text(fields["e"])
+                if event.epoch != epoch or event.seq != wanted:  # trimmed or rolled meanwhile
+                    return None
+                out.append(event)
+                wanted += 1
+        return out
+
+    @staticmethod
+    def event_from_text(text: str) -> StoredEvent:
+        event = json.loads(text)
+        parsed = parse_id(str(event["id"]))
+        if parsed is None:
+            raise ValueError(f"not an event of this store: {text[:80]}")
+        return StoredEvent(str(event["room"]), parsed[0], parsed[1], event, text, len(text.encode()))
