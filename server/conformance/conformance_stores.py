@@ -7,7 +7,7 @@ from pathlib import Path
 
 from conformance_client import ServerProcess
 
-STORES = ("memory", "file")  # python -m ws_bridge_server on each store
+STORES = ("memory", "file", "redis")  # python -m ws_bridge_server on each store (redis: a real redis-server)
 EXAMPLE = "example"  # the game example (examples/server/app.py), memory store: the bridge mounted in an app
 REPO = Path(__file__).resolve().parents[2]
 # What the suite's own servers run with (and what it assumes of a URL unless told otherwise).
@@ -16,10 +16,14 @@ MAX_FRAME_BYTES = 65536
 MAX_MSGS_PER_SEC = 50.0
 
 
-def own_server(name: str, workdir: Path) -> ServerProcess:
-    """One of STORES, or EXAMPLE."""
+def own_server(name: str, workdir: Path, redis_url: str | None = None) -> ServerProcess:
+    """One of STORES, or EXAMPLE; "redis" needs the URL of a running redis-server."""
     env = {"REPLAY_LOG_SIZE": str(RETENTION), "MAX_FRAME_BYTES": str(MAX_FRAME_BYTES),
            "MAX_MSGS_PER_SEC": str(MAX_MSGS_PER_SEC)}
+    if name == "redis":
+        if not redis_url:
+            raise ValueError("the redis store needs a redis_url")
+        env["REDIS_URL"] = redis_url
     if name == EXAMPLE:
         return ServerProcess(workdir, env, command=[sys.executable, str(REPO / "examples" / "server" / "app.py")])
     return ServerProcess(workdir, env, str(workdir / "events.jsonl") if name == "file" else None)

@@ -56,13 +56,26 @@ def target(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
                      option("--max-msgs-per-sec"), option("--socket-path"), option("--poll-path"),
                      option("--publish-path"))
         return
-    server = own_server(request.param, tmp_path_factory.mktemp(request.param))
+    redis_url = request.getfixturevalue("redis_url") if request.param == "redis" else None
+    server = own_server(request.param, tmp_path_factory.mktemp(request.param), redis_url)
     try:
         base = server.start()
         name = "game example (memory store)" if request.param == EXAMPLE else f"{request.param} store"
         t = Target(name, base, RETENTION, MAX_FRAME_BYTES, MAX_MSGS_PER_SEC, process=server)
         yield t
         t.http.close()
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One real redis-server for the session (AOF, appendfsync always, as deploy/redis.conf ships)."""
+    from redis_process import RedisProcess
+
+    server = RedisProcess(tmp_path_factory.mktemp("redis"), aof=True)
+    try:
+        yield server.start()
     finally:
         server.stop()
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from websockets.sync.client import ClientConnection
 
 from conformance_client import Target, close_of, figure, lost_and_repeated, recv, recv_until
@@ -45,9 +46,11 @@ class Client:
 
 
 def test_a_restart_resets_every_resuming_client_once_on_memory_and_never_on_file(
-    own_store: str, tmp_path: Path
+    own_store: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    server = own_server(own_store, tmp_path)
+    """On redis, the server process restarts while Redis keeps the rooms: like the file store."""
+    redis_url = request.getfixturevalue("redis_url") if own_store == "redis" else None
+    server = own_server(own_store, tmp_path, redis_url)
     try:
         target = Target(f"{own_store} store", server.start(), RETENTION, MAX_FRAME_BYTES, MAX_MSGS_PER_SEC)
         rooms = [target.room("restart") for _ in range(ROOMS)]
