@@ -7,8 +7,9 @@ players' frames mean (game.py), and counters for the benchmarks.
 
 Run:   python examples/server/app.py --host 127.0.0.1 --port 8000   (0 = any free port)
   or:  uvicorn app:app --app-dir examples/server
+  on Redis (any number of replicas): add --redis redis://127.0.0.1:6379/0 (or REDIS_URL)
 Config (env): REPLAY_LOG_SIZE, MAX_FRAME_BYTES, MAX_MSGS_PER_SEC, ALLOWED_ORIGINS,
-ROOM_TOKEN_SECRET, SEND_QUEUE_SIZE, SEND_TIMEOUT_S, MAX_ROOMS, EVENT_LOG_PATH (see README.md).
+ROOM_TOKEN_SECRET, SEND_QUEUE_SIZE, SEND_TIMEOUT_S, MAX_ROOMS, EVENT_LOG_PATH, REDIS_URL (see README.md).
 """
 
 from __future__ import annotations
@@ -84,7 +85,7 @@ def _json(text: str) -> Response:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
-    bridge = Bridge(settings=settings)  # the memory store, or the file store with EVENT_LOG_PATH
+    bridge = Bridge(settings=settings)  # the memory store, the file store (EVENT_LOG_PATH) or Redis (REDIS_URL)
     game = Game(bridge, settings.max_rooms)
     app = FastAPI(title="streamlit-ws-bridge example server")
     app.state.bridge = bridge
