@@ -91,3 +91,46 @@ def test_a_redis_restart_loses_nothing_with_aof_and_resets_each_client_once_with
     finally:
         server.stop()
         redis.stop()
+
+
+def test_a_killed_reader_connection_is_healed_for_clients_on_their_sockets(tmp_path: Path) -> None:
+    """CLIENT KILL on the server's one reader connection while events are published: the clients
+    on their sockets still get every event once, in order, with no reset and no close."""
+    (tmp_path / "redis").mkdir()
+    redis = RedisProcess(tmp_path / "redis", aof=True)
+    server = own_server("redis", tmp_path, redis.start())
+    try:
+        target = Target("redis store", server.start(), RETENTION, MAX_FRAME_BYTES, MAX_MSGS_PER_SEC)
+        rooms = [target.room("reader-kill") for _ in range(ROOMS)]
+        clients = [Client(room, f"p{k}") for room in rooms for k in range(PER_ROOM)]
+        for room in rooms:
+            target.publish(room, 1)
+        for c in clients:
+            c.ws = target.socket(c.room, c.name, since="")
+            c.take(1)
+        killed = published = 0
+        for _ in range(5):
+            reply = redis.command("CLIENT", "KILL", "TYPE", "pubsub")  # the server's reader: a real kill
+            killed += int(reply.strip().lstrip(b":") or 0)
+            for room in rooms:  # the server publishes these while its reader is down or reconnecting
+                target.publish(room, 20)
+                published += 20
+        last = {room: target.publish(room, 1)[-1] for room in rooms}
+        lost = repeated = 0
+        for c in clients:
+            assert c.ws is not None
+            while c.frames[-1].get("id") != last[c.room]:
+                c.frames.append(recv(c.ws))
+            c.ws.close()
+            got, expected = c.ids_after_last_reset(), target.log_ids(c.room)
+            miss, dup = lost_and_repeated(got, expected)
+            lost, repeated = lost + miss, repeated + dup
+            assert c.resets == [] and got == expected
+        assert killed >= 5
+        figure(f"redis store, the server's reader connection killed {killed}x (CLIENT KILL TYPE pubsub) while "
+               f"{published} events were published: {len(clients)} clients on their sockets, 0 closed, 0 resets, "
+               f"{lost} lost, {repeated} duplicated")
+        target.http.close()
+    finally:
+        server.stop()
+        redis.stop()
