@@ -48,6 +48,9 @@ class _NoSubscriber:
     def watching(self, room: str) -> bool:
         return False
 
+    def lost(self, room: str) -> None:
+        pass
+
 
 class MemoryStore(EventStore):
     """Rooms are capped at `max_rooms`: the least recently written room without live sockets goes."""

@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import redis.asyncio as aioredis
+from redis.asyncio.connection import AbstractConnection
 from redis.exceptions import ResponseError
 
 from ..protocol import Window, decide, encode, make_id, new_epoch, parse_id
@@ -78,10 +79,10 @@ class RedisStore(EventStore):
         tag = f"{self.prefix}:{{{room}}}"
         return [f"{tag}:meta", f"{tag}:stream"]
 
-    def reader_connection(self) -> aioredis.Connection:
+    def reader_connection(self) -> AbstractConnection:
         """A connection of its own for the fan-out reader (never taken from the pool)."""
         kwargs = {**self._pool.connection_kwargs, "client_name": "ws-bridge-reader", "socket_keepalive": True}
-        conn: aioredis.Connection = self._pool.connection_class(**kwargs)
+        conn: AbstractConnection = self._pool.connection_class(**kwargs)
         return conn
 
     async def start(self) -> None:
@@ -121,7 +122,7 @@ class RedisStore(EventStore):
         body: dict[str, Any] = {"type": kind, "room": room, "ts": time.time() * 1000}
         body.update((k, v) for k, v in payload.items() if k not in RESERVED_FIELDS)
         rest = encode(body)[1:]  # raises ValueError before anything is written
-        args = [new_epoch(), self.durable_run, self.retention, rest, self.channel]
+        args: list[str | int] = [new_epoch(), self.durable_run, self.retention, rest, self.channel]
         epoch, seq, run = await self._publish(keys=self.keys(room), args=args)
         self._seen_run(str(run))
         event_id = make_id(str(epoch), int(seq))
@@ -156,7 +157,9 @@ class RedisStore(EventStore):
             if not page:
                 return None
             for _, fields in page:
-                event = self.event_from_text(fields["e"])
+                if not fields:
+                    return None
+                event = self.event_from_text(str(fields["e"]))
                 if event.epoch != epoch or event.seq != wanted:  # trimmed or rolled meanwhile
                     return None
                 out.append(event)

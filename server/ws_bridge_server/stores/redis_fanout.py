@@ -77,7 +77,7 @@ class Fanout:
         while True:
             conn = self.store.reader_connection()
             try:
-                await conn.connect()
+                await conn.connect()  # type: ignore[no-untyped-call]
                 await conn.send_command("SUBSCRIBE", self.store.channel)
                 await conn.read_response(timeout=math.inf)  # ["subscribe", channel, 1]
                 if not first:
