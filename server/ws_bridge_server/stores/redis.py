@@ -81,7 +81,9 @@ class RedisStore(EventStore):
 
     def reader_connection(self) -> AbstractConnection:
         """A connection of its own for the fan-out reader (never taken from the pool)."""
-        kwargs = {**self._pool.connection_kwargs, "client_name": "ws-bridge-reader", "socket_keepalive": True}
+        kwargs: dict[str, Any] = {**self._pool.connection_kwargs, "client_name": "ws-bridge-reader"}
+        if self._pool.connection_class is aioredis.Connection:  # TCP (not a unix socket): notice a dead peer
+            kwargs["socket_keepalive"] = True
         conn: AbstractConnection = self._pool.connection_class(**kwargs)
         return conn
 
