@@ -166,23 +166,50 @@ def test_a_redis_back_from_an_older_snapshot_starts_a_new_epoch_instead_of_reusi
         server.stop()
 
 
-def test_a_durable_redis_keeps_the_epoch_across_a_crash(redis_server: RedisProcess, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_durable_redis_keeps_the_epoch_across_crashes_under_a_running_store(
+    redis_server: RedisProcess, capsys: pytest.CaptureFixture[str]
+) -> None:
     async def scenario() -> str:
         store = RedisStore(redis_server.url)
         await store.start()
         assert store.durable_run == store.run_id != ""
-        before = [await store.publish("r", "tick", {}) for _ in range(5)]
-        await store.close()
-        redis_server.restart()  # SIGKILL and start: AOF with appendfsync always lost nothing
-        store = RedisStore(redis_server.url)
-        await store.start()
-        replay = await store.read("r", before[1].id, socket=True)
-        nxt = await store.publish("r", "tick", {})
-        assert replay.reset is None and [e.id for e in replay.events] == [e.id for e in before[2:]]
-        assert nxt.epoch == before[0].epoch and nxt.seq == 6
-        figure = (f"AOF (appendfsync always), Redis SIGKILLed: epoch kept, replay of {len(replay.events)} "
-                  f"after {before[1].id}, next id {nxt.id}, 0 resets")
+        written = [await store.publish("r", "tick", {}) for _ in range(5)]
+        for _ in range(2):  # the second crash comes right after a publish on the restarted Redis
+            redis_server.restart()  # SIGKILL and start: AOF with appendfsync always lost nothing
+            written.append(await store.publish("r", "tick", {}))  # before the reader noticed the restart
+        replay = await store.read("r", written[1].id, socket=True)
+        assert replay.reset is None and [e.id for e in replay.events] == [e.id for e in written[2:]]
+        assert {e.epoch for e in written} == {written[0].epoch} and [e.seq for e in written] == list(range(1, 8))
+        figure = (f"AOF (appendfsync always), Redis SIGKILLed twice under a running store: epoch kept, "
+                  f"ids {written[0].id}..{written[-1].id} without a gap, replay of {len(replay.events)} "
+                  f"after {written[1].id}, 0 resets")
         await store.close()
         return figure
+
+    show(capsys, asyncio.run(scenario()))
+
+
+def test_a_publish_repeated_with_its_token_is_stored_once(
+    redis_server: RedisProcess, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """What a retry after a lost reply sends: the same script call, same token."""
+
+    async def scenario() -> str:
+        store = RedisStore(redis_server.url)
+        seen = Recorder()
+        store.attach(seen)
+        await store.start()
+        args = ["cafe0001", store.durable_run, store.retention, '"type":"t","room":"r","ts":1}', store.channel, "tok-1"]
+        first = await store._publish(keys=store.keys("r"), args=args)
+        again = await store._publish(keys=store.keys("r"), args=args)
+        other = await store.publish("r", "t", {})
+        assert again == first and other.seq == int(first[1]) + 1
+        replay = await store.read("r", None, socket=False)
+        assert [e.seq for e in replay.events] == [1, 2]
+        await until(lambda: len(seen.seen) == 2, "both events passed on")
+        await asyncio.sleep(0.1)
+        assert [e.seq for e in seen.seen] == [1, 2]  # the repeat was not published again
+        await store.close()
+        return "a publish sent twice with one token: stored once, passed on once, the next publish is seq 2"
 
     show(capsys, asyncio.run(scenario()))

@@ -15,14 +15,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+import secrets
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import redis.asyncio as aioredis
 from redis.asyncio.connection import AbstractConnection
-from redis.exceptions import ResponseError
+from redis.exceptions import BusyLoadingError, ResponseError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from ..protocol import Window, decide, encode, make_id, new_epoch, parse_id
 from ..store import RESERVED_FIELDS, EventStore, Replay, StoredEvent, Subscriber
@@ -34,7 +37,9 @@ log = logging.getLogger("ws_bridge_server")
 PAGE = 256  # events per XRANGE: a replay of the whole retention is a few bounded reads
 MAX_CONNECTIONS = 32  # per replica, for publishes and reads (the reader has its own)
 POOL_WAIT_S = 20.0
-READ_ATTEMPTS = 5  # a room trimmed under a read is read again (and then answers "evicted")
+READ_ATTEMPTS = 5
+CONNECT_ATTEMPTS = 5  # a Redis that restarts under a script call: fresh connections, a few times
+RETRY_S = 0.1  # a room trimmed under a read is read again (and then answers "evicted")
 
 
 class _NoSubscriber:
@@ -70,7 +75,6 @@ class RedisStore(EventStore):
         self._publish = self.redis.register_script(redis_scripts.PUBLISH)
         self._window = self.redis.register_script(redis_scripts.WINDOW)
         self.fanout = Fanout(self, max_rooms)
-        self._checking: asyncio.Task[None] | None = None
 
     def attach(self, subscriber: Subscriber) -> None:
         self.subscriber = subscriber
@@ -93,8 +97,6 @@ class RedisStore(EventStore):
 
     async def close(self) -> None:
         await self.fanout.stop()
-        if self._checking is not None:
-            self._checking.cancel()
         await self.redis.aclose()
         await self._pool.disconnect()
 
@@ -112,11 +114,31 @@ class RedisStore(EventStore):
             durable = False
         self.run_id, self.durable_run = run, run if durable else ""
 
-    def _seen_run(self, run: str) -> None:
-        # A script ran on a Redis process we have not checked (it restarted): what that
-        # script wrote counts as not durable until the check below has run.
-        if run != self.run_id and (self._checking is None or self._checking.done()):
-            self._checking = asyncio.create_task(self.check_durability())
+    async def _retrying(self, call: Callable[[], Awaitable[Any]]) -> Any:
+        """Runs a call, again on fresh connections if the pooled ones died with a Redis restart.
+        Every call is safe to repeat: reads only read (the window script at most marks the room),
+        and a publish carries a token, so a retry whose first try did run (its reply lost with the
+        connection) gets that event back instead of a second copy, unless another publish to the
+        room came in between."""
+        for attempt in range(CONNECT_ATTEMPTS):
+            try:
+                return await call()
+            except (RedisConnectionError, RedisTimeoutError, BusyLoadingError):
+                if attempt == CONNECT_ATTEMPTS - 1:
+                    raise
+                await self._pool.disconnect(inuse_connections=False)  # the idle ones are as dead
+                await asyncio.sleep(RETRY_S * (attempt + 1))
+        raise AssertionError("unreachable")
+
+    async def _seen_run(self, room: str, run: str) -> None:
+        """A script ran on a Redis process we had not checked (Redis restarted): it marked the room
+        as written by a Redis that may lose writes. Check that Redis now and, if it is durable after
+        all, mark the room again (the window script does), so a second restart keeps its epoch."""
+        if run == self.run_id:
+            return
+        await self.check_durability()
+        if self.durable_run == run:
+            await self._window(keys=self.keys(room), args=[new_epoch(), self.durable_run])
 
     # --- events ---------------------------------------------------------------------
 
@@ -124,16 +146,19 @@ class RedisStore(EventStore):
         body: dict[str, Any] = {"type": kind, "room": room, "ts": time.time() * 1000}
         body.update((k, v) for k, v in payload.items() if k not in RESERVED_FIELDS)
         rest = encode(body)[1:]  # raises ValueError before anything is written
-        args: list[str | int] = [new_epoch(), self.durable_run, self.retention, rest, self.channel]
-        epoch, seq, run = await self._publish(keys=self.keys(room), args=args)
-        self._seen_run(str(run))
+        token = secrets.token_hex(8)
+        reply = await self._retrying(lambda: self._publish(
+            keys=self.keys(room), args=[new_epoch(), self.durable_run, self.retention, rest, self.channel, token]))
+        epoch, seq, run = reply
+        await self._seen_run(room, str(run))
         event_id = make_id(str(epoch), int(seq))
         text = '{"id":"%s",%s' % (event_id, rest)
         return StoredEvent(room, str(epoch), int(seq), {"id": event_id, **body}, text, len(text.encode()))
 
     async def window(self, room: str) -> Window:
-        epoch, first, last, run = await self._window(keys=self.keys(room), args=[new_epoch(), self.durable_run])
-        self._seen_run(str(run))
+        epoch, first, last, run = await self._retrying(
+            lambda: self._window(keys=self.keys(room), args=[new_epoch(), self.durable_run]))
+        await self._seen_run(room, str(run))
         return Window(str(epoch), int(first), int(last))
 
     async def read(self, room: str, since: str | None, *, socket: bool) -> Replay:
@@ -155,7 +180,8 @@ class RedisStore(EventStore):
         out: list[StoredEvent] = []
         wanted = after + 1
         while wanted <= last:
-            page = await self.redis.xrange(stream, min=f"{wanted}-0", max=f"{last}-0", count=PAGE)
+            lo = wanted
+            page = await self._retrying(lambda: self.redis.xrange(stream, min=f"{lo}-0", max=f"{last}-0", count=PAGE))
             if not page:
                 return None
             for _, fields in page:

@@ -26,7 +26,7 @@ local function ensure(meta, stream, candidate, durable_run)
   local dur = (run == durable_run) and '1' or '0'
   if (not epoch) or (m[3] ~= run and m[4] ~= '1') then
     epoch, seq = candidate, 0
-    redis.call('DEL', stream)
+    redis.call('DEL', stream, meta)
     redis.call('HSET', meta, 'epoch', epoch, 'seq', 0, 'run', run, 'dur', dur)
   elseif m[3] ~= run or m[4] ~= dur then
     redis.call('HSET', meta, 'run', run, 'dur', dur)
@@ -36,13 +36,18 @@ end
 """
 
 # KEYS: meta, stream. ARGV: candidate epoch, durable run id, retention, the event's JSON
-# after its id (`"type":...}`), the fan-out channel. Returns {epoch, seq, run_id}.
+# after its id (`"type":...}`), the fan-out channel, a token naming this publish.
+# Returns {epoch, seq, run_id}. A retry with the same token (the reply was lost with the
+# connection) answers the event already published instead of publishing it twice.
 PUBLISH = ENSURE + """
 local epoch, seq, run = ensure(KEYS[1], KEYS[2], ARGV[1], ARGV[2])
+if redis.call('HGET', KEYS[1], 'tok') == ARGV[6] then
+  return {epoch, seq, run}
+end
 seq = seq + 1
 local text = '{"id":"' .. epoch .. '-' .. seq .. '",' .. ARGV[4]
 redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[3], seq .. '-0', 'e', text)
-redis.call('HSET', KEYS[1], 'seq', seq)
+redis.call('HSET', KEYS[1], 'seq', seq, 'tok', ARGV[6])
 redis.call('PUBLISH', ARGV[5], text)
 return {epoch, seq, run}
 """
