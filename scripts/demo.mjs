@@ -4,14 +4,18 @@
 //
 //   npm run demo            # ports: 8000 / 8501 when free, else any free ones
 //   DEMO_SERVER_PORT=9000 DEMO_APP_PORT=9501 npm run demo
+//   npm run demo -- --replicas 3   # Redis + 3 replicas + HAProxy (scripts/cluster.mjs), the app on the balancer
 import { spawn, spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { startCluster } from './cluster.mjs'
 import { ROOT, VENV, setupPython } from './setup-python.mjs'
 
 const HOST = '127.0.0.1'
 const children = []
+let cluster = null
 let stopping = false
 
 function portFree(port) {
@@ -57,6 +61,7 @@ function start(name, command, args, env = {}) {
 function stop(code = 0) {
   if (stopping) return
   stopping = true
+  const clusterStopped = cluster ? cluster.stop() : Promise.resolve()
   for (const child of children) {
     if (child.exitCode === null && child.signalCode === null) {
       try {
@@ -77,7 +82,8 @@ function stop(code = 0) {
     process.exit(code)
   }, 5000)
   force.unref()
-  Promise.all(children.map((child) => (child.exitCode !== null || child.signalCode !== null ? null : new Promise((resolve) => child.once('exit', resolve))))).then(() => process.exit(code))
+  const exits = children.map((child) => (child.exitCode !== null || child.signalCode !== null ? null : new Promise((resolve) => child.once('exit', resolve))))
+  Promise.allSettled([clusterStopped, ...exits]).then(() => process.exit(code))
 }
 
 async function waitFor(url, what, limitMs = 60000) {
@@ -95,6 +101,9 @@ async function waitFor(url, what, limitMs = 60000) {
 }
 
 async function main() {
+  const { values } = parseArgs({ options: { replicas: { type: 'string' } } })
+  const replicas = values.replicas === undefined ? 0 : Number(values.replicas)
+  if (!Number.isInteger(replicas) || replicas < 0) throw new Error('--replicas takes a whole number, got ' + values.replicas)
   process.on('SIGINT', () => stop(0))
   process.on('SIGTERM', () => stop(0))
   const python = setupPython()
@@ -103,13 +112,21 @@ async function main() {
     const built = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' })
     if (built.status !== 0) throw new Error('npm run build failed')
   }
-  const serverPort = await pickPort(Number(process.env.DEMO_SERVER_PORT) || 8000)
   const appPort = await pickPort(Number(process.env.DEMO_APP_PORT) || 8501)
-  const serverUrl = 'http://' + HOST + ':' + serverPort
   const appUrl = 'http://' + HOST + ':' + appPort
-
-  start('server', python, ['examples/server/app.py', '--host', HOST, '--port', String(serverPort)])
-  await waitFor(serverUrl + '/health', 'the example server')
+  let serverUrl
+  if (replicas > 0) {
+    // One line per process on stdout (REDIS / REPLICA / LB), for automation; the app talks to the balancer.
+    cluster = await startCluster({ replicas, python })
+    if (stopping) return
+    watchCluster(cluster)
+    serverUrl = cluster.lb.url
+  } else {
+    const serverPort = await pickPort(Number(process.env.DEMO_SERVER_PORT) || 8000)
+    serverUrl = 'http://' + HOST + ':' + serverPort
+    start('server', python, ['examples/server/app.py', '--host', HOST, '--port', String(serverPort)])
+    await waitFor(serverUrl + '/health', 'the example server')
+  }
   start('streamlit', join(VENV, 'bin', 'streamlit'), [
     'run', 'examples/streamlit_app.py',
     '--server.address', HOST,
@@ -124,7 +141,19 @@ async function main() {
   console.log('  Second player, same room:    ' + appUrl + '/?room=lobby&player=bob')
   console.log('  Same room, plain page:       file://' + join(ROOT, 'examples/script-tag.html') + '?server=' + serverUrl + '&room=lobby&player=cat')
   console.log('')
-  console.log('  Ctrl-C stops both.')
+  console.log(cluster ? '  Ctrl-C stops everything: Streamlit, HAProxy, the replicas and Redis.' : '  Ctrl-C stops both.')
+}
+
+/** A cluster process that dies on its own (not a fault you caused with kill -9 on a replica) stops the demo. */
+function watchCluster(started) {
+  for (const proc of [started.redis, started.lb]) {
+    proc.child.on('exit', (code, signal) => {
+      if (!stopping) {
+        console.error('[demo] ' + proc.name + ' exited (' + (signal || code) + '); stopping')
+        stop(1)
+      }
+    })
+  }
 }
 
 main().catch((err) => {

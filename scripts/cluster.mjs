@@ -1,0 +1,241 @@
+// A local cluster: Redis, N replicas of the example server on the Redis store, and
+// HAProxy in front (its config generated from deploy/haproxy.cfg). `npm run demo --
+// --replicas N` and the cluster tests (test/cluster) both start it from here.
+//
+//   const cluster = await startCluster({ replicas: 3 })   // prints REDIS / REPLICA / LB lines
+//   cluster.lb.url                                         // http://127.0.0.1:<port>
+//   await cluster.stop()                                   // everything it started, and its temp dir
+//
+// Every process runs in its own process group, so a stop reaches what it spawned.
+import { execFile, spawn, spawnSync } from 'node:child_process'
+import { once } from 'node:events'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { ROOT, VENV_PYTHON } from './setup-python.mjs'
+
+const HOST = '127.0.0.1'
+export const HAPROXY_TEMPLATE = join(ROOT, 'deploy', 'haproxy.cfg')
+export const REDIS_CONF = join(ROOT, 'deploy', 'redis.conf')
+// Longer than HAProxy's time to mark a replica down (fall 2 x inter 500 ms, plus a
+// check timeout), so a SIGTERMed replica stops getting new sockets before it closes its own.
+export const DRAIN_GRACE_S = '3'
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+
+export async function freePort() {
+  const server = createServer()
+  server.listen(0, HOST)
+  await once(server, 'listening')
+  const { port } = server.address()
+  server.close()
+  await once(server, 'close')
+  return port
+}
+
+/** Spawns `command` in its own process group; keeps the last 20 kB of its output. */
+function launch(name, command, args, env = {}) {
+  const child = spawn(command, args, { cwd: ROOT, env: { ...process.env, ...env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
+  let text = ''
+  const keep = (chunk) => {
+    text = (text + chunk.toString()).slice(-20000)
+  }
+  child.stdout.on('data', keep)
+  child.stderr.on('data', keep)
+  // A spawn failure (binary missing) must reject the start, not crash the process.
+  child.on('error', (err) => keep('\n' + name + ': ' + err.message + '\n'))
+  return { name, child, pid: child.pid, output: () => text, stop: () => stopGroup(child) }
+}
+
+const alive = (child) => child.exitCode === null && child.signalCode === null
+
+/** SIGTERM to the group, SIGKILL after `graceMs`; resolves once the leader has exited. */
+export async function stopGroup(child, graceMs = 8000) {
+  if (!child.pid || !alive(child)) return
+  const exited = once(child, 'exit')
+  const signal = (name) => {
+    try {
+      process.kill(-child.pid, name)
+    } catch {
+      // gone already
+    }
+  }
+  signal('SIGCONT') // a stopped (SIGSTOP) process cannot act on SIGTERM
+  signal('SIGTERM')
+  const killer = setTimeout(() => signal('SIGKILL'), graceMs)
+  await exited
+  clearTimeout(killer)
+}
+
+/** Waits for `check()` to return something truthy; fails with `what` (and the process's output). */
+async function until(check, what, proc, limitMs = 60000) {
+  const deadline = Date.now() + limitMs
+  for (;;) {
+    if (proc && !alive(proc.child)) throw new Error(what + ': ' + proc.name + ' exited:\n' + proc.output())
+    try {
+      const value = await check()
+      if (value) return value
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline) throw new Error('timed out waiting for ' + what + (proc ? ':\n' + proc.output() : ''))
+    await sleep(100)
+  }
+}
+
+/** `redis-cli -p port args…` → stdout (raw: one line per reply element). */
+export function redisCli(port, ...args) {
+  return new Promise((resolve, reject) => {
+    execFile('redis-cli', ['-h', HOST, '-p', String(port), ...args], { maxBuffer: 256 * 1024 * 1024 }, (err, stdout, stderr) =>
+      err ? reject(new Error('redis-cli ' + args.join(' ') + ': ' + (stderr || err.message))) : resolve(stdout),
+    )
+  })
+}
+
+/**
+ * Persistence: 'shipped' runs deploy/redis.conf as a user would (AOF, fsync on every
+ * write, when that file is not there yet); 'none' turns persistence off entirely.
+ * The port, address, directory and logging are always the cluster's own.
+ */
+function redisArgs(port, dir, persistence) {
+  const args = existsSync(REDIS_CONF) ? [REDIS_CONF] : []
+  if (!args.length || persistence === 'none') {
+    args.push(...(persistence === 'none' ? ['--appendonly', 'no', '--save', ''] : ['--appendonly', 'yes', '--appendfsync', 'always', '--save', '']))
+  }
+  args.push('--port', String(port), '--bind', HOST, '--dir', dir, '--daemonize', 'no', '--pidfile', '', '--logfile', '', '--protected-mode', 'yes')
+  return args
+}
+
+/** Starts redis-server on `port` with its data in `dir`; resolves once it answers PING. */
+export async function startRedis({ port, dir, persistence = 'shipped' }) {
+  const proc = launch('redis', 'redis-server', redisArgs(port, dir, persistence))
+  // Loading a big AOF answers LOADING to PING: wait for PONG.
+  await until(async () => (await redisCli(port, 'PING')).trim() === 'PONG', 'Redis to answer PING on ' + port, proc)
+  return { ...proc, port, url: 'redis://' + HOST + ':' + port }
+}
+
+/**
+ * One replica of the example server on the Redis store; resolves at its READY line.
+ * `track` gets the process at once, so a start that fails later still stops it.
+ */
+export async function startReplica({ python = VENV_PYTHON, redisUrl, env = {}, track = () => {} }) {
+  const proc = launch('replica', python, ['examples/server/app.py', '--host', HOST, '--port', '0', '--redis', redisUrl], {
+    DRAIN_GRACE_S,
+    PYTHONUNBUFFERED: '1',
+    ...env,
+  })
+  track(proc)
+  const url = await until(() => /READY (http:\/\/127\.0\.0\.1:\d+)/.exec(proc.output())?.[1], 'a replica to print READY', proc)
+  return { ...proc, url, port: Number(new URL(url).port) }
+}
+
+/** The hard limit on open files here (HAProxy needs about 2 per connection of its maxconn). */
+function fileLimit() {
+  const result = spawnSync('sh', ['-c', 'ulimit -Hn'], { encoding: 'utf8' })
+  const limit = Number(result.stdout.trim())
+  return Number.isFinite(limit) && limit > 0 ? limit : Infinity
+}
+
+/**
+ * deploy/haproxy.cfg with our ports: its bind lines, one server line per replica, and
+ * its maxconn lowered if this machine's open-file limit cannot hold it (HAProxy refuses to start).
+ */
+export function haproxyConfig(template, lbPort, statsPort, replicas, files = fileLimit()) {
+  const lines = readFileSync(template, 'utf8').split('\n')
+  const out = []
+  for (const line of lines) {
+    const maxconn = /^(\s*maxconn\s+)(\d+)/.exec(line)
+    if (maxconn && Number(maxconn[2]) * 2 + 100 > files) {
+      out.push(maxconn[1] + Math.floor((files - 100) / 2))
+      continue
+    }
+    if (/^\s*server\s+replica\d+\s/.test(line)) continue
+    if (/^\s*bind\s/.test(line)) {
+      out.push(line.replace(/127\.0\.0\.1:\d+/, HOST + ':' + (/8404/.test(line) ? statsPort : lbPort)))
+      continue
+    }
+    out.push(line)
+    if (/^\s*default-server\s/.test(line)) {
+      const indent = /^\s*/.exec(line)[0]
+      replicas.forEach((replica, i) => out.push(indent + 'server replica' + (i + 1) + ' ' + HOST + ':' + replica.port + ' check'))
+    }
+  }
+  return out.join('\n')
+}
+
+/** HAProxy's view of each replica, from its stats CSV: { replica1: 'UP', replica2: 'DOWN', … }. */
+export async function backendStates(statsUrl) {
+  const csv = await (await fetch(statsUrl + ';csv')).text()
+  const states = {}
+  for (const row of csv.split('\n')) {
+    const cells = row.split(',')
+    if (cells[0] === 'replicas' && /^replica\d+$/.test(cells[1])) states[cells[1]] = cells[17]
+  }
+  return states
+}
+
+/** Starts HAProxy in front of `replicas`; resolves once it sees every one of them UP. */
+export async function startHaproxy({ dir, replicas, lbPort, statsPort }) {
+  lbPort = lbPort || (await freePort())
+  statsPort = statsPort || (await freePort())
+  const config = join(dir, 'haproxy.cfg')
+  writeFileSync(config, haproxyConfig(HAPROXY_TEMPLATE, lbPort, statsPort, replicas))
+  // -db: stay in the foreground (the launcher owns the process and its stop).
+  const proc = launch('haproxy', 'haproxy', ['-db', '-f', config])
+  const statsUrl = 'http://' + HOST + ':' + statsPort + '/stats'
+  await until(async () => {
+    const states = Object.values(await backendStates(statsUrl))
+    return states.length === replicas.length && states.every((s) => s === 'UP')
+  }, 'HAProxy to see every replica UP', proc)
+  return { ...proc, port: lbPort, url: 'http://' + HOST + ':' + lbPort, statsUrl, config }
+}
+
+/**
+ * Starts Redis, `replicas` replicas and HAProxy; calls `print` with one line per process
+ * (`REDIS <pid> redis://…`, `REPLICA <pid> http://…`, `LB http://…`). On any failure it
+ * stops what it started and rethrows.
+ */
+export async function startCluster({ replicas = 3, persistence = 'shipped', env = {}, python = VENV_PYTHON, print = console.log } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'wsb-cluster-'))
+  const cluster = {
+    dir,
+    redis: null,
+    replicas: [],
+    lb: null,
+    /** Every replica ever started (the list above holds the ones in HAProxy's config). */
+    started: [],
+    async stop() {
+      const procs = [cluster.lb, ...cluster.started, cluster.redis].filter(Boolean)
+      await Promise.allSettled(procs.map((proc) => proc.stop()))
+      rmSync(dir, { recursive: true, force: true })
+    },
+    /** Kills Redis (SIGKILL: no chance to write anything more) and starts it again on the same port and directory. */
+    async restartRedis(options = {}) {
+      const old = cluster.redis
+      const exited = once(old.child, 'exit')
+      process.kill(-old.pid, 'SIGKILL')
+      await exited
+      cluster.redis = await startRedis({ port: old.port, dir, persistence: options.persistence || persistence })
+      print('REDIS ' + cluster.redis.pid + ' ' + cluster.redis.url)
+      return cluster.redis
+    },
+    states: () => backendStates(cluster.lb.statsUrl),
+  }
+  try {
+    cluster.redis = await startRedis({ port: await freePort(), dir, persistence })
+    print('REDIS ' + cluster.redis.pid + ' ' + cluster.redis.url)
+    const track = (proc) => cluster.started.push(proc)
+    const started = await Promise.all(Array.from({ length: replicas }, () => startReplica({ python, redisUrl: cluster.redis.url, env, track })))
+    for (const replica of started) {
+      cluster.replicas.push(replica)
+      print('REPLICA ' + replica.pid + ' ' + replica.url)
+    }
+    cluster.lb = await startHaproxy({ dir, replicas: cluster.replicas })
+    print('LB ' + cluster.lb.url)
+    return cluster
+  } catch (err) {
+    await cluster.stop()
+    throw err
+  }
+}
