@@ -81,6 +81,17 @@ class RedisProcess:
             s.sendall((" ".join(args) + "\r\n").encode())
             return s.recv(65536)
 
+    def readers(self) -> int:
+        """How many ws-bridge reader connections are subscribed right now."""
+        return self.command("CLIENT", "LIST", "TYPE", "pubsub").count(b"name=ws-bridge-reader")
+
+    def wait_for_readers(self, n: int) -> None:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while self.readers() < n:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"fewer than {n} ws-bridge readers subscribed to Redis")
+            time.sleep(0.01)
+
     def restart(self) -> str:
         """A crash and a start on the same port and directory (SIGKILL: nothing is flushed on the way out)."""
         self.stop(kill=True)
