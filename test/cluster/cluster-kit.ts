@@ -1,0 +1,113 @@
+// The cluster cases' shared parts: starting a cluster for one case, waiting on
+// conditions, finding a replica's sockets and its Redis reader, printing a figure.
+import { execFileSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { redisCli, startCluster } from '../../scripts/cluster.mjs'
+import { ROOT } from '../../scripts/setup-python.mjs'
+import type { Client } from './clients'
+
+export interface Proc {
+  readonly pid: number | undefined
+  readonly port: number
+  readonly url: string
+  output(): string
+  stop(): Promise<void>
+}
+
+export interface Cluster {
+  readonly dir: string
+  readonly redis: Proc
+  readonly replicas: Proc[]
+  readonly lb: Proc & { statsUrl: string }
+  stop(): Promise<void>
+  restartRedis(options?: { persistence?: 'shipped' | 'none' }): Promise<Proc>
+  states(): Promise<Record<string, string>>
+  /** The Redis client id of `replica`'s reader connection (one subscribed to the fan-out), not one of `skip`. */
+  readerOf(replica: Proc, skip?: string[]): Promise<string | null>
+  redisCommand(...args: string[]): Promise<string>
+}
+
+const PYTHON = join(ROOT, '.venv', 'bin', 'python')
+// Far more than any case publishes per room: Redis's stream then holds each room's whole history.
+const ENV = { REPLAY_LOG_SIZE: '50000' }
+
+const has = (binary: string) => {
+  try {
+    execFileSync('sh', ['-c', 'command -v ' + binary], { stdio: 'ignore' })
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** True when redis-server, haproxy, the venv and dist/ are there; otherwise says what is missing (CI installs all). */
+export function clusterTools(what: string): boolean {
+  const missing = ['redis-server', 'redis-cli', 'haproxy'].filter((b) => !has(b))
+  if (!existsSync(PYTHON)) missing.push('.venv (npm run setup:python)')
+  if (!existsSync(join(ROOT, 'dist', 'index.mjs'))) missing.push('dist/index.mjs (npm run build)')
+  if (missing.length && process.env.CI) throw new Error(what + ' need ' + missing.join(', ') + ' (.ci/run installs them)')
+  if (missing.length) console.warn('[cluster] skipping ' + what + ': missing ' + missing.join(', '))
+  return missing.length === 0
+}
+
+export const figure = (line: string) => console.log('[cluster] ' + line)
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** Waits for `check` to return something truthy; the limit only turns a hang into a readable failure. */
+export async function until<T>(check: () => T | Promise<T>, what: string, limitMs = 60000): Promise<NonNullable<T>> {
+  const deadline = Date.now() + limitMs
+  let last: unknown
+  for (;;) {
+    try {
+      const value = await check()
+      if (value) return value as NonNullable<T>
+    } catch (err) {
+      last = err
+    }
+    if (Date.now() > deadline) throw new Error('timed out waiting for ' + what + (last ? ' (last error: ' + String(last) + ')' : ''))
+    await sleep(50)
+  }
+}
+
+/** The local port → pid of every TCP connection to `port` (ss sees our own processes' sockets). */
+function connectionsTo(port: number): Map<number, number> {
+  const out = execFileSync('ss', ['-Htnp', 'state', 'established', 'dst', '127.0.0.1:' + port], { encoding: 'utf8' })
+  const map = new Map<number, number>()
+  for (const line of out.split('\n')) {
+    const local = /127\.0\.0\.1:(\d+)\s+127\.0\.0\.1:\d+/.exec(line)
+    const pid = /pid=(\d+)/.exec(line)
+    if (local && pid) map.set(Number(local[1]), Number(pid[1]))
+  }
+  return map
+}
+
+export async function startTestCluster(options: { persistence?: 'shipped' | 'none'; env?: Record<string, string> } = {}): Promise<Cluster> {
+  const cluster = (await startCluster({ replicas: 3, python: PYTHON, env: { ...ENV, ...options.env }, persistence: options.persistence, print: figure })) as Cluster
+  const redisCommand = (...args: string[]) => redisCli(cluster.redis.port, ...args) as Promise<string>
+  return Object.assign(cluster, {
+    redisCommand,
+    async readerOf(replica: Proc, skip: string[] = []) {
+      const byPort = connectionsTo(cluster.redis.port)
+      for (const line of (await redisCommand('CLIENT', 'LIST')).split('\n')) {
+        const id = /\bid=(\d+)/.exec(line)?.[1]
+        const port = Number(/\baddr=127\.0\.0\.1:(\d+)/.exec(line)?.[1])
+        const subscribed = /\b(sub|psub|ssub)=[1-9]/.test(line)
+        if (id && subscribed && !skip.includes(id) && byPort.get(port) === replica.pid) return id
+      }
+      return null
+    },
+  })
+}
+
+/** How many sockets `replica` has open (its own /stats). */
+export async function victimSockets(replica: Proc): Promise<number> {
+  return ((await (await fetch(replica.url + '/stats')).json()) as { ws_connections_open: number }).ws_connections_open
+}
+
+export const lastIds = (logs: Map<string, string[]>) => new Map([...logs].map(([room, ids]) => [room, ids[ids.length - 1]]))
+
+/** Waits until every client has been delivered its room's last event. */
+export const untilCaughtUp = (clients: Client[], last: Map<string, string>) =>
+  until(() => clients.every((client) => client.got.includes(last.get(client.room) as string)), 'every client to have its room\'s last event', 90000)
