@@ -25,6 +25,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from streamlit_ws_bridge import ws_bridge
 
 _LOCK = threading.Lock()
+_HANDOUT = threading.Lock()
 LEDGER = os.environ["WSB_LEDGER"]
 SERVER = os.environ["WSB_SERVER"]
 
@@ -61,30 +62,35 @@ def panel() -> None:
     if hide:
         st.text("bridge hidden")
         return
-    result = ws_bridge(
-        SERVER.replace("http://", "ws://") + "/ws/{room}/{player}",
-        room,
-        player="tester-" + tab,
-        key=user_key,
-        fallback_url=SERVER + "/rooms/{room}/events",
-        show_status=show_status,
-        frame=frame,  # type: ignore[arg-type]
-    )
-    # Straight after the call, with no Streamlit call in between.
-    reset = result.reset["resume"] if result.reset is not None else None
-    log(sid=sid, kind="events", tab=tab, room=room, ids=[e.get("id") for e in result.events], reset=reset)
-    totals["delivered"] += len(result.events)
-    if twice:
-        second = ws_bridge(
+    # Taking and recording under one process-wide lock: two sessions of one tab (Streamlit's page
+    # reconnecting under load) run in two threads, and a thread paused between its take and its
+    # log line would write the ledger out of hand-out order. The hand-out itself is atomic already.
+    with _HANDOUT:
+        result = ws_bridge(
             SERVER.replace("http://", "ws://") + "/ws/{room}/{player}",
             room,
             player="tester-" + tab,
-            key=(user_key or "derived") + "-second",
+            key=user_key,
             fallback_url=SERVER + "/rooms/{room}/events",
             show_status=show_status,
             frame=frame,  # type: ignore[arg-type]
         )
-        log(sid=sid, kind="events", tab=tab, room=room, ids=[e.get("id") for e in second.events], reset=None)
+        # Straight after the call, with no Streamlit call in between.
+        reset = result.reset["resume"] if result.reset is not None else None
+        log(sid=sid, kind="events", tab=tab, room=room, ids=[e.get("id") for e in result.events], reset=reset)
+    totals["delivered"] += len(result.events)
+    if twice:
+        with _HANDOUT:
+            second = ws_bridge(
+                SERVER.replace("http://", "ws://") + "/ws/{room}/{player}",
+                room,
+                player="tester-" + tab,
+                key=(user_key or "derived") + "-second",
+                fallback_url=SERVER + "/rooms/{room}/events",
+                show_status=show_status,
+                frame=frame,  # type: ignore[arg-type]
+            )
+            log(sid=sid, kind="events", tab=tab, room=room, ids=[e.get("id") for e in second.events], reset=None)
         st.text(f"second state: {second.state}")
     st.text(f"state: {result.state}")
     st.text(f"delivered: {totals['delivered']}")
