@@ -10,6 +10,7 @@ import { pathToFileURL } from 'node:url'
 import { type Browser, type BrowserContext, chromium, type FrameLocator, type Page } from 'playwright-core'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { CHROMIUM_ARGS, executablePath } from '../browser/browser'
+import { clickRerun, clickRerunEvery, expectExactlyOnce } from './drive'
 import { Ledger } from './ledger'
 import { type Proc, startGameServer, startStreamlit, until } from './processes'
 
@@ -97,59 +98,11 @@ describe.skipIf(missing.length > 0)('Streamlit component (real Streamlit, real C
   const TAB_B = () => tab('B', 'rb', '&key=user-key')
   const TAB_C = () => tab('C', 'rc', '&status=0')
 
-  /** Every injected id delivered once, in order; nothing delivered twice overall. */
-  function expectExactlyOnce(delivered: string[], injected: string[]) {
-    const wanted = new Set(injected)
-    expect(delivered.filter((id) => wanted.has(id))).toEqual(injected)
-    expect(new Set(delivered).size).toBe(delivered.length)
-  }
-
   const waitDelivered = (tab: Tab, ids: string[], what: string) =>
     until(() => {
       const got = new Set(ledger.delivered(tab.label))
       return ids.every((id) => got.has(id))
     }, what, 60000)
-
-  /** Clicks the app's "rerun" button every `ms` from inside the page, until the returned function is called. */
-  async function clickRerunEvery(page: Page, ms: number): Promise<() => Promise<number>> {
-    await page.evaluate((interval) => {
-      const w = window as unknown as { __clicks: number; __clicker: ReturnType<typeof setInterval> }
-      w.__clicks = 0
-      w.__clicker = setInterval(() => {
-        const button = Array.from(document.querySelectorAll('button')).find((b) => (b.textContent || '').trim() === 'rerun')
-        if (button) {
-          button.click()
-          w.__clicks++
-        }
-      }, interval)
-    }, ms)
-    return () =>
-      page.evaluate(() => {
-        const w = window as unknown as { __clicks: number; __clicker: ReturnType<typeof setInterval> }
-        clearInterval(w.__clicker)
-        return w.__clicks
-      })
-  }
-
-  /**
-   * Clicks "rerun" until `times` runs got past the button, one at a time. A click whose run is
-   * interrupted before the button (a component value can do that, with fastReruns) is lost to
-   * Streamlit: after a second without its run, the button is clicked again.
-   */
-  async function clickRerun(tab: Tab, times: number, between: (i: number) => Promise<void>) {
-    const from = ledger.mark()
-    for (let attempts = 0; ledger.clicks(tab.label, from) < times; attempts++) {
-      if (attempts > times * 10) throw new Error('tab ' + tab.label + ': only ' + ledger.clicks(tab.label, from) + ' button runs after ' + attempts + ' clicks')
-      const before = ledger.clicks(tab.label, from)
-      await tab.page.evaluate(() => {
-        const button = Array.from(document.querySelectorAll('button')).find((b) => (b.textContent || '').trim() === 'rerun')
-        if (!button) throw new Error('no rerun button')
-        button.click()
-      })
-      const ran = await until(() => ledger.clicks(tab.label, from) > before, 'a button run', 1000, 20).then(() => true, () => false)
-      if (ran) await between(before)
-    }
-  }
 
   beforeAll(async () => {
     mkdirSync('test-results', { recursive: true })
@@ -227,7 +180,7 @@ describe.skipIf(missing.length > 0)('Streamlit component (real Streamlit, real C
     const injected: { [room: string]: string[] } = { rb: [], rc: [] }
     // 22 reruns by the "rerun" button in each tab, with a few events now and then: the ack
     // passed in the args changes with them, which must not remount the frame either.
-    await Promise.all([b, c].map((t) => clickRerun(t, 22, async (i) => {
+    await Promise.all([b, c].map((t) => clickRerun(t.page, ledger, t.label, 22, async (i) => {
       if (i % 5 === 0) injected[t.room].push(...(await inject(t.room, 2)))
     })))
     for (const t of [b, c]) {
