@@ -16,22 +16,20 @@ export interface Client {
   readonly states: Array<{ state: string; at: number }>
   /** Date.now() at which each id arrived (for delivery latency). */
   readonly arrivals: Map<string, number>
+  /** Publish-to-delivery times (ms) of events that carry the publisher's `t`, with when they arrived. */
+  readonly latencies: Array<{ at: number; ms: number }>
 }
 
 /** A `ws` socket whose reading can be paused: a consumer that stops reading, as a frozen tab does. */
 export class PausableSocket extends WebSocket {
-  static paused = new Set<string>()
-  constructor(url: string | URL, protocols?: string | string[]) {
-    super(url, protocols)
-    this.once('open', () => {
-      if ([...PausableSocket.paused].some((part) => String(url).includes(part))) this.pauseReading()
-    })
+  private get tcp(): { pause(): void; resume(): void } {
+    return (this as unknown as { _socket: { pause(): void; resume(): void } })._socket
   }
   pauseReading(): void {
-    ;(this as unknown as { _socket: { pause(): void } })._socket.pause()
+    this.tcp.pause()
   }
   resumeReading(): void {
-    ;(this as unknown as { _socket: { resume(): void } })._socket.resume()
+    this.tcp.resume()
   }
 }
 
@@ -50,11 +48,13 @@ export function startClient(base: string, room: string, name: string, options: P
     dedupWindow: 100000,
     ...options,
   })
-  const client: Client = { name, room, bridge, got: [], resets: [], states: [], arrivals: new Map() }
+  const client: Client = { name, room, bridge, got: [], resets: [], states: [], arrivals: new Map(), latencies: [] }
   bridge.on('message', (message: Message) => {
     const id = String(message.id)
+    const now = Date.now()
     client.got.push(id)
-    client.arrivals.set(id, Date.now())
+    client.arrivals.set(id, now)
+    if (typeof message.t === 'number') client.latencies.push({ at: now, ms: now - message.t })
   })
   bridge.on('reset', (reset) => {
     client.resets.push({ since: reset.since, resume: reset.resume, reason: reset.reason })
