@@ -1,7 +1,8 @@
 // Redis faults and a reconnect storm in a real cluster (scripts/cluster.mjs): Redis,
 // 3 replicas on the Redis store, HAProxy in front, Node bridges from dist/index.mjs
 // through the balancer. Each case checks every client against Redis's own stream
-// (XRANGE): every event once, in order, no reset. Each prints its figure ("[cluster] …"); times are printed, never asserted.
+// (XRANGE): every event once, in order, no reset. Each prints its figure
+// ("[cluster] …"); times are printed, never asserted.
 // Sized for 2 cores: 50 clients for the restart, 1,000 (100 rooms of 10) for the storm.
 // Redis losing its data (no persistence): redis-lost.e2e.test.ts.
 import { afterEach, describe, expect, it } from 'vitest'
