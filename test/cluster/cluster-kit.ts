@@ -1,7 +1,7 @@
 // The cluster cases' shared parts: starting a cluster for one case, waiting on
 // conditions, finding a replica's sockets and its Redis reader, printing a figure.
 import { execFileSync } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { redisCli, startCluster } from '../../scripts/cluster.mjs'
 import { ROOT } from '../../scripts/setup-python.mjs'
@@ -71,16 +71,26 @@ export async function until<T>(check: () => T | Promise<T>, what: string, limitM
   }
 }
 
-/** The local port → pid of every TCP connection to `port` (ss sees our own processes' sockets). */
-function connectionsTo(port: number): Map<number, number> {
-  const out = execFileSync('ss', ['-Htnp', 'state', 'established', 'dst', '127.0.0.1:' + port], { encoding: 'utf8' })
-  const map = new Map<number, number>()
-  for (const line of out.split('\n')) {
-    const local = /127\.0\.0\.1:(\d+)\s+127\.0\.0\.1:\d+/.exec(line)
-    const pid = /pid=(\d+)/.exec(line)
-    if (local && pid) map.set(Number(local[1]), Number(pid[1]))
+/** The local ports of `pid`'s TCP sockets, from /proc (its fds' socket inodes, matched in /proc/net/tcp). */
+function localPortsOf(pid: number): Set<number> {
+  const inodes = new Set<string>()
+  for (const fd of readdirSync('/proc/' + pid + '/fd')) {
+    try {
+      const target = readlinkSync('/proc/' + pid + '/fd/' + fd)
+      const inode = /^socket:\[(\d+)\]$/.exec(target)?.[1]
+      if (inode) inodes.add(inode)
+    } catch {
+      // closed meanwhile
+    }
   }
-  return map
+  const ports = new Set<number>()
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    for (const line of readFileSync(table, 'utf8').split('\n').slice(1)) {
+      const fields = line.trim().split(/\s+/)
+      if (fields.length > 9 && inodes.has(fields[9])) ports.add(parseInt(fields[1].split(':')[1], 16))
+    }
+  }
+  return ports
 }
 
 export async function startTestCluster(options: { persistence?: 'shipped' | 'none'; env?: Record<string, string> } = {}): Promise<Cluster> {
@@ -89,12 +99,12 @@ export async function startTestCluster(options: { persistence?: 'shipped' | 'non
   return Object.assign(cluster, {
     redisCommand,
     async readerOf(replica: Proc, skip: string[] = []) {
-      const byPort = connectionsTo(cluster.redis.port)
+      const mine = localPortsOf(replica.pid as number)
       for (const line of (await redisCommand('CLIENT', 'LIST')).split('\n')) {
         const id = /\bid=(\d+)/.exec(line)?.[1]
         const port = Number(/\baddr=127\.0\.0\.1:(\d+)/.exec(line)?.[1])
         const subscribed = /\b(sub|psub|ssub)=[1-9]/.test(line)
-        if (id && subscribed && !skip.includes(id) && byPort.get(port) === replica.pid) return id
+        if (id && subscribed && !skip.includes(id) && mine.has(port)) return id
       }
       return null
     },
