@@ -1,0 +1,62 @@
+// The release tests' common ground: the artifacts `npm run pack` makes, packed
+// into a temporary directory outside the repository, and that directory.
+// They pack the build npm test has just made (--no-build): the build itself is
+// tested elsewhere, and one more full build per file would cost ~30 s each.
+import { execFileSync } from 'node:child_process'
+import { existsSync, mkdirSync, mkdtempSync, realpathSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
+
+export interface Artifacts {
+  /** streamlit-ws-bridge-<version>.tgz */
+  tarball: string
+  /** streamlit_ws_bridge-<version>-py3-none-any.whl */
+  wheel: string
+}
+
+/** A fresh directory under the system's temp dir (its real path: /tmp may be a link). */
+export const scratchDir = (prefix: string) => realpathSync(mkdtempSync(join(tmpdir(), prefix)))
+
+/** What must exist before packing without a build; empty when all is there. */
+export function buildMissing(): string[] {
+  const needed = ['dist/index.mjs', 'dist/index.cjs', 'dist/index.d.ts', 'dist/ws-bridge.min.js']
+    .concat(['index.html', 'component.js', 'v2.js'].map((file) => 'python/streamlit_ws_bridge/frontend/build/' + file))
+  return needed.filter((file) => !existsSync(join(ROOT, file)))
+}
+
+/** For describe.skipIf: without a build, skip with a warning, except in CI, where npm test built first. */
+export function checkBuilt(suite: string): boolean {
+  const missing = buildMissing()
+  if (!missing.length) return true
+  const hint = 'run npm run build first (npm test does): missing ' + missing.join(', ')
+  if (process.env.CI) throw new Error('[release tests] ' + suite + ': ' + hint)
+  console.warn('[release tests] skipping ' + suite + ': ' + hint)
+  return false
+}
+
+/** Runs scripts/pack.mjs into `out` and returns the two artifacts it reports. */
+export function packInto(out: string): Artifacts {
+  mkdirSync(out, { recursive: true })
+  const printed = execFileSync('node', [join(ROOT, 'scripts', 'pack.mjs'), '--no-build', '--out', out], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  const tarball = /\[pack\] npm tarball: (.+)/.exec(printed)
+  const wheel = /\[pack\] Python wheel: (.+)/.exec(printed)
+  if (!tarball || !wheel) throw new Error('scripts/pack.mjs did not report both artifacts:\n' + printed)
+  return { tarball: tarball[1].trim(), wheel: wheel[1].trim() }
+}
+
+/** Runs a command in `cwd`, returning its stdout; a failure carries its stderr. */
+export function runIn(cwd: string, command: string, args: string[], env: NodeJS.ProcessEnv = process.env): string {
+  try {
+    return execFileSync(command, args, { cwd, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+  } catch (err) {
+    const failed = err as { stdout?: string; stderr?: string; message: string }
+    throw new Error(command + ' ' + args.join(' ') + ' failed in ' + cwd + ': ' + failed.message + '\n' + (failed.stdout || '') + (failed.stderr || ''))
+  }
+}
