@@ -77,6 +77,34 @@ describe.skipIf(!clusterTools('the replica fault cases'))('replica faults behind
       `${total.expected} deliveries checked against XRANGE: lost 0, duplicated 0, in order, resets 0`)
   })
 
+  it('drains a replica on SIGTERM: /health turns 503, HAProxy marks it down while it still runs, its clients move, nothing is lost', async () => {
+    const c = await flowing()
+    const victim = c.replicas[0]
+    const onVictim = await victimSockets(victim)
+    const termAt = Date.now()
+    process.kill(victim.pid as number, 'SIGTERM')
+    // During the grace (DRAIN_GRACE_S), the replica is alive and says so with a 503.
+    const health = await until(async () => {
+      const response = await fetch(victim.url + '/health')
+      return response.status === 503 ? response.status : null
+    }, 'the draining replica to answer 503')
+    await until(async () => ((await c.states()).replica1 || '').startsWith('DOWN'), 'HAProxy to mark the draining replica down')
+    // Still alive and still draining once the balancer has stopped routing to it.
+    const downWhileAlive = (await fetch(victim.url + '/health').then((r) => r.status, () => 0)) === 503
+    const moved = () => clients.filter((client) => client.states.some((s) => s.at >= termAt && s.state !== 'connected'))
+    await until(() => moved().length === onVictim && clients.every(connected), 'the draining replica\'s ' + onVictim + ' clients on the others')
+    await sleep(1000)
+    const logs = await settle(c)
+
+    const total = tallyAll(clients, logs)
+    expect(health).toBe(503)
+    expect(downWhileAlive).toBe(true)
+    expect(onVictim).toBeGreaterThan(0)
+    expect(total).toMatchObject({ lost: 0, duplicated: 0, inOrder: true, resets: 0 })
+    figure(`SIGTERM drain of one of 3 replicas: /health 503, HAProxy marked it DOWN while it still served, its ${onVictim} clients (of ${clients.length}) ` +
+      `moved; ${total.expected} deliveries checked against XRANGE: lost 0, duplicated 0, in order, resets 0`)
+  })
+
   it('moves the clients of a hung replica (SIGSTOP, sockets still open) to the others while it is still hung, losing nothing', async () => {
     // The heartbeat bound: a silent socket is given up within interval + timeout. HAProxy's
     // checks (timeout check 1 s, fall 2) mark the replica down and cut its sessions sooner.
