@@ -35,7 +35,7 @@ export class PausableSocket extends WebSocket {
 
 export function startClient(base: string, room: string, name: string, options: Partial<ConnectOptions> = {}): Client {
   const url = base.replace(/^http/, 'ws') + '/ws/' + room + '/' + name
-  const bridge = connect({
+  const bridge: Bridge = connect({
     url,
     room,
     WebSocket: WebSocket as unknown as WebSocketClass,
