@@ -2,9 +2,9 @@
 
 ``ws_bridge()`` renders a small component that runs the streamlit-ws-bridge
 client: one WebSocket per room and tab, reconnection with replay,
-deduplication, history in sessionStorage. It runs in an iframe (Components
-v1) or, with ``frame="v2"`` or ``"auto"`` on Streamlit 1.51+, in the app's own
-page (Components v2). New events are pushed to the
+deduplication, history in sessionStorage. By default (``frame="auto"``) it
+runs in the app's own page through Components v2 on Streamlit 1.51+, and in
+an iframe (Components v1) on older Streamlit. New events are pushed to the
 script (``setComponentValue``, coalesced), so the script reruns only when
 something happened, and each event reaches ``BridgeResult.events`` exactly
 once per browser session.
@@ -160,7 +160,7 @@ def ws_bridge(
     throttle_ms: int = 100,
     show_status: bool = True,
     on_event: Callable[[dict[str, Any]], None] | None = None,
-    frame: Frame = "iframe",
+    frame: Frame = "auto",
 ) -> BridgeResult:
     """Keep one WebSocket for ``room`` and return what it received.
 
@@ -206,13 +206,14 @@ def ws_bridge(
         It must not call Streamlit (a Streamlit call there could be
         interrupted by a rerun); exceptions propagate, and the events of this
         run still count as delivered.
-    frame : {"iframe", "v2", "auto"}, default "iframe"
-        Where the client runs. ``"iframe"``: a Components v1 frame (any
-        supported Streamlit). ``"v2"``: Components v2 (Streamlit 1.51+), in
-        the app's own page: no iframe, a smaller download, ``_wsDebug`` on the
-        app's window, one bridge per room in the page. ``"auto"``: v2 where
-        this Streamlit has it, else the iframe. Events, ``reset`` and the
-        exactly-once guarantee are the same in both.
+    frame : {"auto", "v2", "iframe"}, default "auto"
+        Where the client runs. ``"auto"``: v2 where this Streamlit has it
+        (1.51+), else the iframe; with ``STREAMLIT_WS_BRIDGE_DEV_URL`` set, the
+        iframe (the dev server serves the frame only). ``"v2"``: Components v2
+        (Streamlit 1.51+), in the app's own page: no iframe, a smaller
+        download, ``_wsDebug`` on the app's window, one bridge per room in the
+        page. ``"iframe"``: a Components v1 frame (any supported Streamlit).
+        Events, ``reset`` and the exactly-once guarantee are the same in both.
 
     Returns
     -------

@@ -46,6 +46,28 @@ def test_frame_v2_renders_the_module_inline_with_the_args_and_ack_in_data():
     assert len(at.get("component_instance")) == 0
 
 
+def default_app() -> None:
+    from streamlit_ws_bridge import ws_bridge
+
+    ws_bridge("ws://127.0.0.1:9/ws/{room}", "r1", key="k")
+
+
+def test_the_default_is_v2_where_streamlit_has_it_and_the_iframe_with_a_dev_server(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delenv(streamlit_ws_bridge.DEV_URL_ENV, raising=False)
+    at = AppTest.from_function(default_app)
+    at.run()
+    assert not at.exception, at.exception
+    # This Streamlit (the main .venv's) has Components v2: no frame= means no iframe.
+    assert (len(at.get("bidi_component")), len(at.get("component_instance"))) == (1, 0)
+    # A dev server serves the iframe's frame only: the default then takes the iframe.
+    monkeypatch.setenv(streamlit_ws_bridge.DEV_URL_ENV, "http://localhost:3001")
+    monkeypatch.setattr(streamlit_ws_bridge, "_component_func", None)
+    at = AppTest.from_function(default_app)
+    at.run()
+    assert not at.exception, at.exception
+    assert (len(at.get("bidi_component")), len(at.get("component_instance"))) == (0, 1)
+
+
 class FakeModule:
     """What the page module stores in the element's state: everything after the ack in data."""
 

@@ -57,7 +57,9 @@ class FakeFrame:
 @pytest.fixture
 def frame(monkeypatch: pytest.MonkeyPatch) -> FakeFrame:
     fake = FakeFrame()
+    # Both components take the same arguments and return the same value: the default ("auto") may pick either.
     monkeypatch.setattr(streamlit_ws_bridge, "_component_func", fake)
+    monkeypatch.setattr(streamlit_ws_bridge, "_v2_func", fake)
     monkeypatch.setattr(streamlit_ws_bridge, "_registry", CursorRegistry())
     return fake
 
@@ -152,8 +154,11 @@ def test_a_missing_build_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_p
     monkeypatch.delenv(streamlit_ws_bridge.DEV_URL_ENV, raising=False)
     monkeypatch.setattr(streamlit_ws_bridge, "_BUILD_DIR", tmp_path)
     monkeypatch.setattr(streamlit_ws_bridge, "_component_func", None)
+    monkeypatch.setattr(streamlit_ws_bridge, "_v2_func", None)
     with pytest.raises(FileNotFoundError, match="npm run build"):
         ws_bridge("ws://h/ws", "r1")
+    with pytest.raises(FileNotFoundError, match="npm run build"):
+        ws_bridge("ws://h/ws", "r1", frame="iframe")
 
 
 def test_the_build_ships_in_the_package():
