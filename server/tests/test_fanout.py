@@ -31,8 +31,17 @@ class FakeSocket:
 
 def conn(ws: FakeSocket, stats: Stats, player: str = "p", queue_size: int = 100) -> Connection:
     conn = Connection(ws, "r", player, stats, queue_size=queue_size, send_timeout=0.05)
-    conn.live = True
+    conn.go_live("e", 0)
     return conn
+
+
+def queued(c: Connection) -> list[str | int]:
+    """The outbox's texts, and a close frame's code."""
+    out: list[str | int] = []
+    while not c.outbox.empty():
+        item = c.outbox.get_nowait()
+        out.append(item[0] if isinstance(item, tuple) else item.code)
+    return out
 
 
 # --- non-blocking fan-out -----------------------------------------------------
@@ -177,6 +186,42 @@ def test_a_socket_that_is_not_live_yet_holds_events_and_a_flood_closes_it_1013()
         assert waiting.closing
         await asyncio.wait_for(waiting.run_writer(), 10)
         assert waiting.ws.closed == (1013, "client too slow")  # type: ignore[attr-defined]
+
+    asyncio.run(scenario())
+
+
+def test_a_live_socket_is_not_given_again_what_its_replay_already_covered() -> None:
+    async def scenario() -> None:
+        hub, c = Hub(), Connection(FakeSocket(), "r", "p", Stats(), queue_size=10, send_timeout=0.05)
+        hub.join(c)
+        c.go_live("e", 5)  # its replay ended at e-5; the store's reader is still at e-2
+        for seq in range(3, 9):
+            hub.deliver(event(f"m{seq}", seq))
+        assert queued(c) == ["m6", "m7", "m8"] and not c.closing
+
+    asyncio.run(scenario())
+
+
+def test_a_client_reset_to_a_new_epoch_never_gets_an_event_of_the_old_one() -> None:
+    async def scenario() -> None:
+        hub, c = Hub(), Connection(FakeSocket(), "r", "p", Stats(), queue_size=10, send_timeout=0.05)
+        hub.join(c)
+        c.go_live("new", 3)  # reset to new-3; a reader behind the lost history still sends old-9
+        hub.deliver(StoredEvent("r", "old", 9, {}, "old9", 4))
+        hub.deliver(StoredEvent("r", "new", 4, {}, "new4", 4))
+        assert queued(c) == [1012] and c.closing  # it resumes with since=new-3: nothing silent
+
+    asyncio.run(scenario())
+
+
+def test_a_gap_in_what_a_live_socket_is_offered_closes_it_instead_of_skipping() -> None:
+    async def scenario() -> None:
+        hub, c = Hub(), Connection(FakeSocket(), "r", "p", Stats(), queue_size=10, send_timeout=0.05)
+        hub.join(c)
+        c.go_live("e", 1)
+        hub.deliver(event("m2", 2))
+        hub.deliver(event("m4", 4))
+        assert queued(c) == [1012]  # m2 was discarded with the close: the client resumes from e-1
 
     asyncio.run(scenario())
 

@@ -69,6 +69,7 @@ class Connection:
     publisher or the other sockets: a full outbox or a send that exceeds
     `send_timeout` gets the connection dropped (the client catches up with since).
     Until it is `live`, events for it are held in `pending` while its replay is read.
+    Once live, `sent` is the last event it was given, so `offer` passes on only what follows it.
     """
 
     def __init__(
@@ -83,6 +84,28 @@ class Connection:
         self.closing = False
         self.live = False
         self.pending: list[StoredEvent] = []
+        self.sent: tuple[str, int] = ("", 0)  # (epoch, seq) of the last event given, once live
+
+    def go_live(self, epoch: str, last: int) -> None:
+        """From now on events reach the outbox directly; the client has everything up to `epoch`-`last`."""
+        self.sent = (epoch, last)
+        self.live = True
+
+    def offer(self, event: StoredEvent) -> None:
+        """Passes a live event on if it follows what this socket was given.
+
+        A networked store's reader runs behind the read that joined this socket, so it can
+        still bring events the replay covered (dropped here), or, after the store lost its
+        history, events of the epoch this client was reset away from. Anything else that does
+        not follow closes the socket, and the client resumes with since: never a silent gap."""
+        epoch, seq = self.sent
+        if event.epoch == epoch and event.seq <= seq:
+            return
+        if not event.follows(epoch, seq):
+            self.close(1012, "out of step, resume with since")
+            return
+        self.sent = (epoch, event.seq)
+        self.push(event.text, event.nbytes)
 
     def push(self, text: str, nbytes: int) -> None:
         if self.closing:
@@ -170,7 +193,7 @@ class Hub:
     def deliver(self, event: StoredEvent) -> None:
         for conn in self.rooms.get(event.room, ()):
             if conn.live:
-                conn.push(event.text, event.nbytes)
+                conn.offer(event)
             else:
                 conn.hold(event)
 

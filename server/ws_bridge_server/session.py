@@ -78,7 +78,7 @@ async def join(bridge: Bridge, conn: Connection, since: str | None) -> None:
         held, conn.pending = conn.pending, []
         fresh = [e for e in held if not (e.epoch == epoch and e.seq <= last)]
         if not fresh:
-            conn.live = True  # no await since `held` was taken: nothing can slip in between
+            conn.go_live(epoch, last)  # no await since `held` was taken: nothing can slip in between
             return
         if _contiguous(fresh, epoch, last):
             for e in fresh:
