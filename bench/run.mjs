@@ -24,6 +24,7 @@ const BENCHES = [
   { name: 'streamlit', title: '4. Streamlit pushed vs polled', python: true },
   { name: 'backend-load', title: '5. Backend load', python: true },
   { name: 'memory', title: '6. Memory' },
+  { name: 'cluster', title: '7. Scaling out (Redis, 3 replicas, HAProxy)', python: true },
 ]
 
 function parseArgs(argv) {
