@@ -5,6 +5,7 @@
 //   node bench/run.mjs --quick         smoke run (CI) → bench/results.quick.json (git-ignored)
 //   node bench/run.mjs --only ingest,size   some benchmarks; writes nothing unless --out FILE
 //   node bench/run.mjs --markdown [FILE]    prints the table of a results file (default bench/results.json) as markdown
+//   node bench/run.mjs --only cluster --merge bench/results.json   replaces only those benchmarks' rows in FILE
 //
 // Sets up what it needs, as `npm run demo` does: the Python venv (scripts/setup-python.mjs)
 // and the bundles (npm run build). Exits non-zero when a benchmark breaks or
@@ -28,16 +29,17 @@ const BENCHES = [
 ]
 
 function parseArgs(argv) {
-  const args = { quick: false, only: null, out: null, markdown: null }
+  const args = { quick: false, only: null, out: null, markdown: null, merge: null }
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]
     if (a === '--quick') args.quick = true
     else if (a === '--only') args.only = argv[++i].split(',')
     else if (a.startsWith('--only=')) args.only = a.slice(7).split(',')
     else if (a === '--out') args.out = argv[++i]
+    else if (a === '--merge') args.merge = argv[++i]
     else if (a === '--markdown') args.markdown = argv[i + 1] && !argv[i + 1].startsWith('--') ? argv[++i] : join(BENCH, 'results.json')
     else if (a === '--help' || a === '-h') {
-      console.log(readFileSync(new URL(import.meta.url), 'utf8').split('\n').slice(1, 10).join('\n').replace(/^\/\/ ?/gm, ''))
+      console.log(readFileSync(new URL(import.meta.url), 'utf8').split('\n').slice(1, 11).join('\n').replace(/^\/\/ ?/gm, ''))
       process.exit(0)
     } else throw new Error('unknown argument ' + a + ' (see --help)')
   }
@@ -139,6 +141,7 @@ async function main() {
     const saved = JSON.parse(readFileSync(args.markdown, 'utf8'))
     console.log(table(saved.rows, { markdown: true }))
     console.log('\nMachine: ' + machineLine(saved.machine))
+    for (const part of saved.merged || []) console.log('\nRows of ' + part.benches.join(', ') + ' from `' + part.command + '`: ' + machineLine(part.machine))
     return 0
   }
   const log = (...a) => console.error('[bench]', ...a)
@@ -181,9 +184,20 @@ async function main() {
   else if (!missed.length) console.log('Every goal met.')
 
   const out = args.out || (args.only ? null : join(BENCH, args.quick ? 'results.quick.json' : 'results.json'))
+  const command = 'node bench/run.mjs' + (args.quick ? ' --quick' : '') + (args.only ? ' --only ' + args.only.join(',') : '')
   if (out) {
-    writeFileSync(out, JSON.stringify({ machine: info, command: 'node bench/run.mjs' + (args.quick ? ' --quick' : ''), rows }, null, 2) + '\n')
+    writeFileSync(out, JSON.stringify({ machine: info, command, rows }, null, 2) + '\n')
     log('wrote', relative(process.cwd(), out) || out)
+  }
+  if (args.merge) {
+    // The other benchmarks' rows (and the machine line of the run that made them) stay; ours replace our old ones.
+    const saved = JSON.parse(readFileSync(args.merge, 'utf8'))
+    const names = selected.map((b) => b.name)
+    const order = (r) => BENCHES.findIndex((b) => b.name === r.bench)
+    saved.rows = [...saved.rows.filter((r) => !names.includes(r.bench)), ...rows].sort((a, b) => order(a) - order(b))
+    saved.merged = [...(saved.merged || []).filter((m) => !m.benches.every((n) => names.includes(n))), { benches: names, command, machine: info }]
+    writeFileSync(args.merge, JSON.stringify(saved, null, 2) + '\n')
+    log('merged', rows.length, 'rows into', relative(process.cwd(), args.merge) || args.merge)
   }
   if (broken) log(broken + ' benchmark(s) broke')
   return broken ? 1 : 0
