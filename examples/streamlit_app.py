@@ -12,6 +12,10 @@ Chat, votes and phase changes reach every player at once: the live panel is an
 only, and nothing reruns while the room is quiet. The panel's "Live figures"
 show it: script runs, live-panel runs, events received and the last event's
 delay from the server to this app.
+
+The bridge takes ``ws_bridge``'s default, ``frame="auto"``: on Streamlit 1.51+
+it runs in this page (Components v2, no iframe), on older Streamlit in an
+iframe. ``WS_BRIDGE_FRAME=iframe`` (or ``v2``) forces one, to compare the two.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from streamlit_ws_bridge import BridgeResult, ws_bridge
 SERVER = os.environ.get("WS_BRIDGE_SERVER", "http://127.0.0.1:8000").rstrip("/")
 WS_URL = SERVER.replace("https://", "wss://").replace("http://", "ws://") + "/ws/{room}/{player}"
 FALLBACK_URL = SERVER + "/rooms/{room}/events"
+FRAME = os.environ.get("WS_BRIDGE_FRAME", "auto")
 SHOWN_MESSAGES = 30
 
 
@@ -214,7 +219,9 @@ def live_panel() -> None:
     model: Room = state.model
     with st.sidebar:
         # The indicator (🟢/🟡/🔴) sits in the sidebar; events reach model.apply exactly once.
-        result: BridgeResult = ws_bridge(state.ws_url, room, player=player, fallback_url=FALLBACK_URL, on_event=model.apply)
+        result: BridgeResult = ws_bridge(
+            state.ws_url, room, player=player, fallback_url=FALLBACK_URL, on_event=model.apply, frame=FRAME  # type: ignore[arg-type]
+        )
         if result.status.get("transport") == "polling":
             st.caption("WebSocket down: polling the server every 10 s.")
     if result.reset is not None:

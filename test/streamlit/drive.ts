@@ -1,9 +1,47 @@
-// Driving test/streamlit/app.py from a test: reruns by its "rerun" button and
-// the exactly-once check, against the ledger the app writes.
-import type { Page } from 'playwright-core'
+// Driving the real-Streamlit apps from a test: test/streamlit/app.py's reruns by
+// its "rerun" button and the exactly-once check against the ledger it writes;
+// the component's indicator in either mode; the example app's environment per
+// mode; and what a failed test prints of each tab and process.
+import type { Locator, Page } from 'playwright-core'
 import { expect } from 'vitest'
 import type { Ledger } from './ledger'
-import { until } from './processes'
+import { type Proc, until } from './processes'
+
+/** Where ws_bridge() renders: a Components v1 iframe, or (v2) the app's own page. */
+export type Mode = 'iframe' | 'v2'
+export const MODES: Mode[] = ['v2', 'iframe']
+export const FRAME = 'iframe[title="streamlit_ws_bridge.ws_bridge"]'
+
+/** The connection indicator: in the component's iframe, or in the v2 element's open shadow root (CSS locators enter it). */
+export const indicator = (page: Page, mode: Mode): Locator =>
+  mode === 'iframe' ? page.frameLocator(FRAME).locator('#status') : page.locator('.ws-bridge-status')
+
+/** examples/streamlit_app.py's environment: v2 is its default (frame="auto" on Streamlit 1.51+), WS_BRIDGE_FRAME forces the iframe. */
+export const exampleAppEnv = (server: string, mode: Mode): NodeJS.ProcessEnv =>
+  mode === 'iframe' ? { WS_BRIDGE_SERVER: server, WS_BRIDGE_FRAME: 'iframe' } : { WS_BRIDGE_SERVER: server }
+
+export interface ShownTab {
+  label: string
+  page: Page
+  errors: string[]
+  /** The component's mode in this tab; none for a page without the component. */
+  mode?: Mode
+}
+
+/**
+ * On a failure, what each tab showed and what each process printed: CI keeps only the log, so
+ * this is the one view of a failed run (with a screenshot per tab under test-results/).
+ */
+export async function printTabs(tag: string, tabs: ShownTab[], procs: Array<readonly [string, Proc | undefined]>): Promise<void> {
+  for (const tab of tabs) {
+    const shown = await tab.page.evaluate(() => document.body.innerText).catch((err: unknown) => 'unreadable: ' + String(err))
+    const light = tab.mode ? await indicator(tab.page, tab.mode).textContent({ timeout: 1000 }).catch(() => 'none') : 'none'
+    await tab.page.screenshot({ path: 'test-results/failed-' + tag + '-' + tab.label + '.png', timeout: 5000 }).catch(() => {})
+    console.log('[' + tag + '] tab ' + tab.label + ' at ' + tab.page.url() + ', indicator ' + JSON.stringify(light) + ', page errors ' +
+      JSON.stringify(tab.errors) + ', page text:\n' + shown.slice(-3000))
+  }
+  for (const [name, proc] of procs) if (proc) console.log('[' + tag + '] ' + name + ' printed (last 3000 chars):\n' + proc.output().slice(-3000))
+}
 
 /** Every injected id delivered once, in order; nothing delivered twice overall. */
 export function expectExactlyOnce(delivered: string[], injected: string[]): void {

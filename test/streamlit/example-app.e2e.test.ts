@@ -2,16 +2,18 @@
 // first visit: it says what it is before joining, joining from the sidebar puts
 // room and player in the URL (a reload stays in the room), and its "Live
 // figures" panel counts what arrives. Real `streamlit run`, real game server,
-// real Chromium. Screenshots go to test-results/.
+// real Chromium, and the app as a new user runs it: ws_bridge's default,
+// frame="auto", which is v2 (no iframe) on the main .venv's Streamlit.
+// Screenshots go to test-results/.
 import { existsSync, mkdirSync } from 'node:fs'
 import { type Browser, chromium, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CHROMIUM_ARGS, checkChromium, executablePath } from '../browser/browser'
+import { exampleAppEnv, indicator } from './drive'
 import { type Proc, startGameServer, startStreamlit } from './processes'
 
 const PYTHON = '.venv/bin/python'
 const STREAMLIT = '.venv/bin/streamlit'
-const FRAME = 'iframe[title="streamlit_ws_bridge.ws_bridge"]'
 
 function haveStreamlit(): boolean {
   const ready = existsSync(STREAMLIT) && existsSync('python/streamlit_ws_bridge/frontend/build/index.html')
@@ -33,7 +35,7 @@ describe.skipIf(!checkChromium('example app') || !haveStreamlit())('example app,
     mkdirSync('test-results', { recursive: true })
     server = await startGameServer(PYTHON, 0)
     ;[app, browser] = await Promise.all([
-      startStreamlit(STREAMLIT, 'examples/streamlit_app.py', { WS_BRIDGE_SERVER: server.url }, ['--theme.base', 'light']),
+      startStreamlit(STREAMLIT, 'examples/streamlit_app.py', exampleAppEnv(server.url, 'v2'), ['--theme.base', 'light']),
       chromium.launch({ executablePath, args: CHROMIUM_ARGS }),
     ])
   }, 120000)
@@ -62,7 +64,12 @@ describe.skipIf(!checkChromium('example app') || !haveStreamlit())('example app,
       await sidebar.getByRole('button', { name: 'Join' }).click()
       await page.waitForURL((url) => url.searchParams.get('room') === 'join-e2e' && url.searchParams.get('player') === 'dora')
       await main.getByRole('heading', { name: 'Room join-e2e' }).waitFor()
-      await expect.poll(() => page.frameLocator(FRAME).locator('#status').textContent()).toBe('🟢 Connected')
+      const light = indicator(page, 'v2')
+      await expect.poll(() => light.textContent()).toBe('🟢 Connected')
+      expect(await page.locator('iframe').count()).toBe(0)
+      // The light theme: the indicator has the colour of the app's own text (the sidebar's, where it sits).
+      const sidebarText = await sidebar.getByText('dora', { exact: true }).evaluate((el) => getComputedStyle(el).color)
+      expect(await light.evaluate((el) => getComputedStyle(el).color)).toBe(sidebarText)
 
       const response = await fetch(server.url + '/rooms/join-e2e/messages', {
         method: 'POST',
