@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { type Browser, chromium, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CHROMIUM_ARGS, executablePath } from '../browser/browser'
+import { exampleAppEnv, indicator, MODES } from './drive'
 import { Ledger } from './ledger'
 import { type Proc, startGameServer, startStreamlit, until } from './processes'
 
@@ -133,14 +134,14 @@ describe.skipIf(!ready)('a reset in a real Streamlit app', { timeout: 180000 }, 
     }
   })
 
-  it('makes the example app reload its room on a reset and show every later chat line once', async () => {
-    const app = await startStreamlit(STREAMLIT, 'examples/streamlit_app.py', { WS_BRIDGE_SERVER: game.url })
+  for (const mode of MODES) it('makes the example app (' + mode + ') reload its room on a reset and show every later chat line once', async () => {
+    const app = await startStreamlit(STREAMLIT, 'examples/streamlit_app.py', exampleAppEnv(game.url, mode))
     apps.push(app)
-    const tab = await page(app.url + '/?room=lobby&player=ann')
-    // The indicator lives in the component's frame.
-    await tab.frameLocator('iframe[title="streamlit_ws_bridge.ws_bridge"]').getByText('Connected').waitFor()
+    const room = 'lobby-' + mode
+    const tab = await page(app.url + '/?room=' + room + '&player=ann')
+    await expect.poll(() => indicator(tab, mode).textContent(), { timeout: 60000 }).toBe('🟢 Connected')
     const say = async (text: string) => {
-      await fetch(game.url + '/rooms/lobby/messages', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ player: 'bob', text }) })
+      await fetch(game.url + '/rooms/' + room + '/messages', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ player: 'bob', text }) })
       await tab.getByText('bob: ' + text).waitFor()
     }
     await say('before the restart')
@@ -156,6 +157,6 @@ describe.skipIf(!ready)('a reset in a real Streamlit app', { timeout: 180000 }, 
     expect(await tab.getByText('bob: after the restart').count()).toBe(1)
     expect(await tab.getByText('the room was reloaded (1×)').count()).toBe(1)
     await tab.screenshot({ path: join(dir, 'example-after-reset.png') })
-    console.log('[streamlit] example app: reloaded its room once on the reset; 2 chat lines after it shown once each')
+    console.log('[streamlit] example app (' + mode + '): reloaded its room once on the reset; 2 chat lines after it shown once each')
   })
 })
