@@ -26,6 +26,7 @@ const BENCHES = [
   { name: 'backend-load', title: '5. Backend load', python: true },
   { name: 'memory', title: '6. Memory' },
   { name: 'cluster', title: '7. Scaling out (Redis, 3 replicas, HAProxy)', python: true },
+  { name: 'streamlit-startup', title: '8. Streamlit page open → first event, v2 vs iframe', python: true },
 ]
 
 function parseArgs(argv) {
