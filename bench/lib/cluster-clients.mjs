@@ -8,6 +8,7 @@
 //   { cmd: 'close' } → { closed } and the process exits
 // A published event is a player's chat message up its own socket, as the example
 // game does it: `{ type: 'message', text: 'bench <k> <send time ms>' }`; k counts per room.
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { pathToFileURL } from 'node:url'
 import WebSocket from 'ws'
 import { DIST, prng, sleep } from './common.mjs'
@@ -17,6 +18,8 @@ const seqOf = (id) => Number(String(id).split('-').pop())
 
 let bridgeModule = null
 const clients = []
+// How late this process's timers ran while publishing: a busy client shows here, not in the servers.
+const loopDelay = monitorEventLoopDelay({ resolution: 10 })
 
 function makeClient({ base, room, name, group }) {
   const { connect, memoryStorage } = bridgeModule
@@ -72,6 +75,8 @@ async function publish({ seconds, rooms, perRoomPerSecond, from }) {
   const sent = Object.fromEntries(rooms.map((room) => [room, 0]))
   const players = new Map(rooms.map((room) => [room, clients.filter((c) => c.room === room && (!from || c.group === from))]))
   const timers = []
+  loopDelay.reset()
+  loopDelay.enable()
   await new Promise((resolve) => {
     rooms.forEach((room, i) => {
       const tick = () => {
@@ -87,6 +92,7 @@ async function publish({ seconds, rooms, perRoomPerSecond, from }) {
     setTimeout(resolve, seconds * 1000)
   })
   for (const t of timers) clearInterval(t) // clears timeouts too
+  loopDelay.disable()
   return { sent }
 }
 
@@ -120,7 +126,9 @@ async function collect({ expected, waitMs }) {
       problems.push({ room: c.room, name: c.name, lost: lost.slice(0, 10), duplicated: c.duplicated + dupKs, outOfOrder: c.outOfOrder, resets: c.resets })
     }
   }
-  return { groups, tally, problems: problems.slice(0, 20), problemClients: problems.length }
+  const ms = (ns) => Number((ns / 1e6).toFixed(1))
+  const delay = { p50: ms(loopDelay.percentile(50)), p99: ms(loopDelay.percentile(99)), max: ms(loopDelay.max) }
+  return { groups, tally, problems: problems.slice(0, 20), problemClients: problems.length, loopDelay: delay }
 }
 
 const commands = {
