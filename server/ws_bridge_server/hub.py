@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import Any, Protocol
 
+from .direct import DirectWriter, text_frame
 from .protocol import encode
 from .store import StoredEvent
 
@@ -27,6 +28,7 @@ class Stats:
     ws_frames_sent: int = 0
     ws_frames_received: int = 0
     ws_bytes_sent: int = 0  # UTF-8 payload bytes of data frames
+    ws_frames_direct: int = 0  # of ws_frames_sent, those written straight to the transport (direct.py)
     http_requests: int = 0
     http_bytes_sent: int = 0  # response body bytes
     events_created: int = 0
@@ -69,7 +71,8 @@ class Connection:
     publisher or the other sockets: a full outbox or a send that exceeds
     `send_timeout` gets the connection dropped (the client catches up with since).
     Until it is `live`, events for it are held in `pending` while its replay is read.
-    Once live, `sent` is the last event it was given, so `offer` passes on only what follows it.
+    Once live, `sent` is the last event it was given, so `offer` passes on only what follows it,
+    straight to the transport when `direct` allows and nothing is queued ahead (direct.py).
     """
 
     def __init__(
@@ -85,13 +88,15 @@ class Connection:
         self.live = False
         self.pending: list[StoredEvent] = []
         self.sent: tuple[str, int] = ("", 0)  # (epoch, seq) of the last event given, once live
+        self.direct: DirectWriter | None = None
+        self.busy = False  # the writer holds a frame it has not handed to the socket yet
 
     def go_live(self, epoch: str, last: int) -> None:
         """From now on events reach the outbox directly; the client has everything up to `epoch`-`last`."""
         self.sent = (epoch, last)
         self.live = True
 
-    def offer(self, event: StoredEvent) -> None:
+    def offer(self, event: StoredEvent, frame: _FrameOnce) -> None:
         """Passes a live event on if it follows what this socket was given.
 
         A networked store's reader runs behind the read that joined this socket, so it can
@@ -105,7 +110,14 @@ class Connection:
             self.close(1012, "out of step, resume with since")
             return
         self.sent = (epoch, event.seq)
-        self.push(event.text, event.nbytes)
+        direct = self.direct
+        if direct is not None and not self.busy and not self.closing and self.outbox.empty() and direct.writable():
+            direct.write(frame.of(event))
+            self.stats.ws_frames_sent += 1
+            self.stats.ws_frames_direct += 1
+            self.stats.ws_bytes_sent += event.nbytes
+        else:
+            self.push(event.text, event.nbytes)
 
     def push(self, text: str, nbytes: int) -> None:
         if self.closing:
@@ -142,6 +154,7 @@ class Connection:
         limit = self.send_timeout
         while True:
             item = await self.outbox.get()
+            self.busy = True
             try:
                 # One timer per backlog instead of one per frame (wait_for even costs a
                 # Task per frame on 3.11): it is re-armed only once half of it has
@@ -159,11 +172,26 @@ class Connection:
                         self.stats.ws_frames_sent += 1
                         self.stats.ws_bytes_sent += item[1]
                         if self.outbox.empty():
+                            self.busy = False
                             break
                         item = self.outbox.get_nowait()
             except Exception:  # timeout, peer gone, socket already closed: drop it
                 self.closing = True
                 return
+
+
+class _FrameOnce:
+    """One event's frame bytes, built for the first socket that takes them directly."""
+
+    __slots__ = ("_frame",)
+
+    def __init__(self) -> None:
+        self._frame: bytes | None = None
+
+    def of(self, event: StoredEvent) -> bytes:
+        if self._frame is None:
+            self._frame = text_frame(event.text.encode())
+        return self._frame
 
 
 class Hub:
@@ -191,9 +219,10 @@ class Hub:
         return list(dict.fromkeys(c.client for c in self.rooms.get(room, {})))
 
     def deliver(self, event: StoredEvent) -> None:
+        frame = _FrameOnce()
         for conn in self.rooms.get(event.room, ()):
             if conn.live:
-                conn.offer(event)
+                conn.offer(event, frame)
             else:
                 conn.hold(event)
 
@@ -221,6 +250,7 @@ class Hub:
             "ws_frames_sent": stats.ws_frames_sent,
             "ws_frames_received": stats.ws_frames_received,
             "ws_bytes_sent": stats.ws_bytes_sent,
+            "ws_frames_direct": stats.ws_frames_direct,
             "http_requests": stats.http_requests,
             "http_bytes_sent": stats.http_bytes_sent,
             "events_created": stats.events_created,

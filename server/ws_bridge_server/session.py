@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from starlette.types import Message
 
+from . import direct
 from .hub import Connection, SocketLike, TokenBucket
 from .protocol import encode, make_id
 from .store import Replay, StoredEvent
@@ -43,6 +44,8 @@ async def serve_socket(bridge: Bridge, ws: ReceivingSocket, room: str, client: s
         await conn.run_writer()
         return
     bridge.stats.ws_connections_total += 1
+    if s.direct_writes:  # Starlette keeps the ASGI send it was given as `_send`
+        conn.direct = direct.find(getattr(ws, "_send", None))
     bridge.hub.join(conn)
     writer = asyncio.create_task(conn.run_writer())
     reader: asyncio.Task[tuple[int, str] | None] | None = None

@@ -20,6 +20,7 @@ class Settings:
     max_rooms: int = 10_000
     event_log_path: str | None = None  # None = memory store; else the file store at this path
     redis_url: str | None = None  # the Redis store (redis://host:port/db); wins over event_log_path
+    direct_writes: bool = True  # frames straight to uvicorn's transport where it allows (direct.py)
 
     def __post_init__(self) -> None:
         # Zero would silently mean "unbounded" for asyncio.Queue / deque sizes.
@@ -42,4 +43,5 @@ class Settings:
             max_rooms=int(env.get("MAX_ROOMS", d.max_rooms)),
             event_log_path=env.get("EVENT_LOG_PATH") or None,
             redis_url=env.get("REDIS_URL") or None,
+            direct_writes=env.get("DIRECT_WRITES", "1") != "0",
         )
