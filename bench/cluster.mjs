@@ -13,6 +13,7 @@
 //             on one process, the same publisher with 9 receivers.
 // The bridges run in 2 child processes (lib/cluster-clients.mjs): 3,000 in one Node
 // process would make the client the bottleneck on 2 cores.
+import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { redisCli, startCluster } from '../scripts/cluster.mjs'
 import { ClientPool } from './lib/client-pool.mjs'
@@ -156,6 +157,8 @@ async function threeReplicas(load, probeLoad) {
 }
 
 export async function run({ quick }) {
+  const missing = ['redis-server', 'redis-cli', 'haproxy'].filter((b) => spawnSync('sh', ['-c', 'command -v ' + b]).status !== 0)
+  if (missing.length) throw new Error('needs ' + missing.join(', ') + ' (Debian packages redis-server and haproxy; .ci/run installs them)')
   const load = quick ? { clients: 300, seconds: 5 } : { clients: 3000, seconds: 30 }
   const probeLoad = quick ? { rooms: 10, seconds: 4 } : { rooms: 20, seconds: 20 }
   const one = await singleProcess(load, probeLoad)
