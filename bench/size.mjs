@@ -2,7 +2,7 @@
 // issue measured for comparable clients (quoted, not downloaded). kB = 1000 bytes,
 // as size-limit counts.
 import { existsSync, readFileSync } from 'node:fs'
-import { relative } from 'node:path'
+import { dirname, join, relative } from 'node:path'
 import { gzipSync } from 'node:zlib'
 import { DIST, ROOT, row } from './lib/common.mjs'
 import { codeBySource, readSourceMap } from './lib/sourcemap.mjs'
@@ -36,6 +36,24 @@ function scriptTagSplit() {
   return { rwsBytes: rws, ownBytes: own.length, ownGzip: gzipSync(Buffer.from(own), { level: 9 }).length }
 }
 
+/** The v2 module (Components v2, in the page) against the iframe component's frame, both measured here. */
+function v2Row() {
+  const v2 = join(dirname(DIST.component), 'v2.js')
+  if (!existsSync(v2)) throw new Error(relative(ROOT, v2) + ' is missing: run npm run build')
+  const frame = gzipKb(DIST.component)
+  const { raw, gzip } = gzipKb(v2)
+  const text = readFileSync(v2, 'utf8')
+  // Neither belongs in it: the frame's library and the Arrow it pulls in.
+  const foreign = ['streamlit-component-lib', 'apache-arrow'].filter((name) => text.includes(name))
+  return row({
+    id: 'size.v2', bench: 'size', what: 'Streamlit v2 module, gzip (Components v2, no frame, no streamlit-component-lib or apache-arrow), vs the iframe component frame — ' + relative(ROOT, v2),
+    baseline: { label: 'iframe frame', value: frame.gzip / 1000, unit: 'kB' }, ours: { label: 'v2', value: gzip / 1000, unit: 'kB' },
+    ratio: gzip / frame.gzip, goal: '≤ 8 kB', pass: gzip / 1000 <= 8,
+    note: (raw / 1000).toFixed(1) + ' kB before gzip' + (foreign.length ? '; names ' + foreign.join(', ') : ''),
+    detail: { bytes: raw, gzipBytes: gzip, frameGzipBytes: frame.gzip, foreign },
+  })
+}
+
 export async function run() {
   const anchors = Object.entries(ANCHORS_KB)
     .filter(([name]) => !name.startsWith('streamlit'))
@@ -56,7 +74,7 @@ export async function run() {
       baseline: { label: 'Streamlit object alone', value: ANCHORS_KB['streamlit-component-lib (Streamlit object)'], unit: 'kB' },
     },
   ]
-  return bundles.map((b) => {
+  const rows = bundles.map((b) => {
     if (!existsSync(b.file)) throw new Error(relative(ROOT, b.file) + ' is missing: run npm run build')
     const { raw, gzip } = gzipKb(b.file)
     const kb = gzip / 1000
@@ -72,4 +90,5 @@ export async function run() {
       detail: { bytes: raw, gzipBytes: gzip, ...(split || {}) },
     })
   })
+  return [...rows, v2Row()]
 }

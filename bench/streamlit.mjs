@@ -1,8 +1,10 @@
 // Row 4, Streamlit pushed vs polled: the same example server, event stream and
-// scenario, against two tiny apps (bench/apps/):
-//   pushed  ws_bridge(): one WebSocket in the browser, reruns only when pushed
+// scenario, against two tiny apps (bench/apps/), the pushed one in both modes:
+//   pushed  ws_bridge(): one WebSocket in the browser, reruns only when pushed;
+//           once with frame="v2" (in the page, the default on this Streamlit)
+//           and once with frame="iframe" (Components v1)
 //   polled  a typical polling loop: GET /rooms/{room}/state, sleep 0.4 s, st.rerun()
-// Each app runs in its own `streamlit run` (headless, free port) with one
+// Each run has its own `streamlit run` (headless, free port) with one
 // headless Chromium on it. The apps append every script run and every new
 // event (id, server ts) with the wall-clock time to a ledger file.
 // Scenario, per app:
@@ -24,11 +26,18 @@ const log = logger('streamlit')
 const STREAMLIT = join(ROOT, '.venv', 'bin', 'streamlit')
 const PACKAGE = join(ROOT, 'python', 'streamlit_ws_bridge', '__init__.py')
 const FRAME = join(ROOT, 'python', 'streamlit_ws_bridge', 'frontend', 'build', 'index.html')
+const V2 = join(ROOT, 'python', 'streamlit_ws_bridge', 'frontend', 'build', 'v2.js')
+/** The runs of the scenario: the pushed app in each mode, and the polling loop. */
+const VARIANTS = [
+  { name: 'pushed-v2', app: 'pushed_app.py', label: 'pushed v2', env: { WSB_FRAME: 'v2' } },
+  { name: 'pushed-iframe', app: 'pushed_app.py', label: 'pushed iframe', env: { WSB_FRAME: 'iframe' } },
+  { name: 'polled', app: 'polled_app.py', label: 'polled', env: {} },
+]
 
 /** Why the row cannot run here, or null. */
 export function unavailable() {
   if (!existsSync(PACKAGE) || !/def ws_bridge\(/.test(readFileSync(PACKAGE, 'utf8'))) return 'component not available (python/streamlit_ws_bridge with ws_bridge())'
-  if (!existsSync(FRAME)) return 'component frame not built (npm run build)'
+  if (!existsSync(FRAME) || !existsSync(V2)) return 'component frame or v2 module not built (npm run build)'
   if (!havePython() || !existsSync(STREAMLIT)) return 'no .venv with streamlit (npm run setup:python)'
   if (!haveChromium()) return 'no Chromium at ' + CHROMIUM + ' (set CHROMIUM_PATH)'
   return null
@@ -85,13 +94,13 @@ export async function startStreamlit(app, env) {
   }
 }
 
-/** The scenario against one app; returns its measurements. */
-async function scenario(server, app, { events, idleSeconds, quick }) {
-  const room = 'bench-' + app.replace('_app.py', '')
+/** The scenario against one variant; returns its measurements. */
+async function scenario(server, { name, app, env }, { events, idleSeconds, quick }) {
+  const room = 'bench-' + name
   const dir = mkdtempSync(join(tmpdir(), 'ws-bridge-bench-streamlit-'))
   const ledgerFile = join(dir, 'ledger.jsonl')
   const pushed = app === 'pushed_app.py'
-  const st = await startStreamlit(app, { WSB_SERVER: server.origin, WSB_LEDGER: ledgerFile, WSB_ROOM: room })
+  const st = await startStreamlit(app, { ...env, WSB_SERVER: server.origin, WSB_LEDGER: ledgerFile, WSB_ROOM: room })
   const browser = openDetached(st.origin + '/')
   try {
     const ledger = () => readLedger(ledgerFile)
@@ -177,7 +186,7 @@ async function scenario(server, app, { events, idleSeconds, quick }) {
       bytes: b.http_bytes_sent - a.http_bytes_sent + b.ws_bytes_sent - a.ws_bytes_sent,
     })
     return {
-      app,
+      app: name,
       latencyEvents: events,
       latencyDelivered: latencies.length,
       latency: { p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: Math.max(...latencies) },
@@ -206,6 +215,54 @@ async function scenario(server, app, { events, idleSeconds, quick }) {
   }
 }
 
+/** The rows of one pushed mode against the polling loop. */
+function modeRows(pushed, polled, { label, name }, options, detail) {
+  const mode = name.replace('pushed-', '')
+  const id = (what) => 'streamlit.' + what + '.' + mode
+  const ms = (value, text) => ({ label: text, value, unit: 'ms', digits: 0 })
+  const idleScale = options.idleSeconds === 60 ? '' : ' (counted over ' + options.idleSeconds + ' s, × ' + (60 / options.idleSeconds).toFixed(0) + ')'
+  const traffic = (r) => (r.server.http - r.driver.requests) + ' HTTP, ' + (r.server.wsOut + r.server.wsIn) + ' WS, ' + ((r.server.bytes - r.driver.bytes) / 1000).toFixed(0) + ' kB'
+  return [
+    row({
+      id: id('latency.p50'), bench: 'streamlit', what: 'server → Python latency p50, polled vs pushed ' + mode + ' (' + pushed.latencyEvents + ' events)',
+      baseline: ms(polled.latency.p50, 'polled'), ours: ms(pushed.latency.p50, label),
+      ratio: polled.latency.p50 / pushed.latency.p50, ratioText: (polled.latency.p50 / pushed.latency.p50).toFixed(1) + '× lower',
+      goal: 'pushed ≤ 100 ms', pass: pushed.latency.p50 <= 100, detail,
+    }),
+    row({
+      id: id('latency.p99'), bench: 'streamlit', what: 'server → Python latency p99, polled vs pushed ' + mode,
+      baseline: ms(polled.latency.p99, 'polled'), ours: ms(pushed.latency.p99, label),
+      ratio: polled.latency.p99 / pushed.latency.p99, ratioText: (polled.latency.p99 / pushed.latency.p99).toFixed(1) + '× lower',
+      goal: 'pushed ≤ 250 ms', pass: pushed.latency.p99 <= 250,
+    }),
+    row({
+      id: id('idle-runs'), bench: 'streamlit', what: 'script runs per idle minute, ' + mode + idleScale,
+      baseline: { label: 'polled', value: polled.idleRunsPerMinute, unit: 'runs', digits: 0 }, ours: { label, value: pushed.idleRunsPerMinute, unit: 'runs', digits: 0 },
+      ratioText: pushed.idleRuns === 0 ? 'none' : (polled.idleRunsPerMinute / pushed.idleRunsPerMinute).toFixed(1) + '× fewer',
+      goal: 'pushed: 0 (polling: 150)', pass: pushed.idleRuns === 0,
+      note: 'idle game-server traffic: polled ' + polled.idle.http + ' HTTP requests, ' + label + ' ' + pushed.idle.http + ' HTTP + ' + (pushed.idle.wsIn + pushed.idle.wsOut) + ' WS frames',
+    }),
+    row({
+      id: id('burst'), bench: 'streamlit', what: 'script runs for 1,000 events in 1 s, ' + mode + ' (events that reached Python)',
+      baseline: { label: 'polled', value: polled.burstRuns, unit: 'runs, ' + polled.burstDelivered + '/1000', digits: 0 },
+      ours: { label, value: pushed.burstRuns, unit: 'runs, ' + pushed.burstDelivered + '/1000', digits: 0 },
+      ratioText: pushed.burstDelivered + ' vs ' + polled.burstDelivered + ' delivered',
+      goal: 'all delivered, ≤ 15 runs', pass: pushed.burstDelivered === 1000 && pushed.burstRuns <= 15,
+      note: 'counted from the first POST until the last event arrived, at least 3 s (' + label + ': ' + pushed.burstSeconds.toFixed(1) + ' s); /state holds only the last 50 messages',
+    }),
+    row({
+      id: id('server'), bench: 'streamlit', what: 'game server, whole scenario, ' + mode + ': HTTP requests, WS messages, bytes sent (the benchmark\'s own event POSTs excluded)',
+      baseline: { label: 'polled', value: traffic(polled) }, ours: { label, value: traffic(pushed) }, pass: null,
+      note: 'polled = one GET /state per script run; pushed = one WS message per event (the burst included, which polling mostly missed)',
+    }),
+    row({
+      id: id('cpu'), bench: 'streamlit', what: 'Streamlit server CPU seconds for the whole scenario, polled vs pushed ' + mode,
+      baseline: { label: 'polled', value: polled.streamlitCpuSeconds, unit: 's' }, ours: { label, value: pushed.streamlitCpuSeconds, unit: 's' },
+      ratio: polled.streamlitCpuSeconds / pushed.streamlitCpuSeconds, ratioText: (polled.streamlitCpuSeconds / pushed.streamlitCpuSeconds).toFixed(1) + '× lower', pass: null,
+    }),
+  ]
+}
+
 export async function run({ quick }) {
   // Not a silent skip: the run fails and says what is missing.
   const why = unavailable()
@@ -214,60 +271,21 @@ export async function run({ quick }) {
   const server = await new ExampleServer({}, 'streamlit').start()
   const results = {}
   try {
-    for (const app of ['pushed_app.py', 'polled_app.py']) {
-      log(app, '...')
-      results[app] = await scenario(server, app, options)
-      const r = results[app]
-      log(app, 'latency p50', r.latency.p50.toFixed(0), 'ms, p99', r.latency.p99.toFixed(0), 'ms;', r.idleRuns, 'idle runs in', r.idleSeconds.toFixed(1), 's; burst',
+    for (const variant of VARIANTS) {
+      log(variant.name, '...')
+      const r = (results[variant.name] = await scenario(server, variant, options))
+      log(variant.name, 'latency p50', r.latency.p50.toFixed(0), 'ms, p99', r.latency.p99.toFixed(0), 'ms;', r.idleRuns, 'idle runs in', r.idleSeconds.toFixed(1), 's; burst',
         r.burstDelivered, '/ 1000 in', r.burstRuns, 'runs; server', JSON.stringify(r.server))
     }
   } finally {
     await server.stop()
   }
-  const pushed = results['pushed_app.py']
-  const polled = results['polled_app.py']
-  if (pushed.latencyDelivered !== pushed.latencyEvents) throw new Error('pushed app saw ' + pushed.latencyDelivered + ' of ' + pushed.latencyEvents + ' latency events')
-  const ms = (value, label) => ({ label, value, unit: 'ms', digits: 0 })
-  const idleScale = options.idleSeconds === 60 ? '' : ' (counted over ' + options.idleSeconds + ' s, × ' + (60 / options.idleSeconds).toFixed(0) + ')'
-  const traffic = (r) => (r.server.http - r.driver.requests) + ' HTTP, ' + (r.server.wsOut + r.server.wsIn) + ' WS, ' + ((r.server.bytes - r.driver.bytes) / 1000).toFixed(0) + ' kB'
-  const detail = { options, pushed, polled }
-  return [
-    row({
-      id: 'streamlit.latency.p50', bench: 'streamlit', what: 'server → Python latency p50, polled vs pushed (' + pushed.latencyEvents + ' events)',
-      baseline: ms(polled.latency.p50, 'polled'), ours: ms(pushed.latency.p50, 'pushed'),
-      ratio: polled.latency.p50 / pushed.latency.p50, ratioText: (polled.latency.p50 / pushed.latency.p50).toFixed(1) + '× lower',
-      goal: 'pushed ≤ 100 ms', pass: pushed.latency.p50 <= 100, detail,
-    }),
-    row({
-      id: 'streamlit.latency.p99', bench: 'streamlit', what: 'server → Python latency p99, polled vs pushed',
-      baseline: ms(polled.latency.p99, 'polled'), ours: ms(pushed.latency.p99, 'pushed'),
-      ratio: polled.latency.p99 / pushed.latency.p99, ratioText: (polled.latency.p99 / pushed.latency.p99).toFixed(1) + '× lower',
-      goal: 'pushed ≤ 250 ms', pass: pushed.latency.p99 <= 250,
-    }),
-    row({
-      id: 'streamlit.idle-runs', bench: 'streamlit', what: 'script runs per idle minute' + idleScale,
-      baseline: { label: 'polled', value: polled.idleRunsPerMinute, unit: 'runs', digits: 0 }, ours: { label: 'pushed', value: pushed.idleRunsPerMinute, unit: 'runs', digits: 0 },
-      ratioText: pushed.idleRuns === 0 ? 'none' : (polled.idleRunsPerMinute / pushed.idleRunsPerMinute).toFixed(1) + '× fewer',
-      goal: 'pushed: 0 (polling: 150)', pass: pushed.idleRuns === 0,
-      note: 'idle game-server traffic: polled ' + polled.idle.http + ' HTTP requests, pushed ' + pushed.idle.http + ' HTTP + ' + (pushed.idle.wsIn + pushed.idle.wsOut) + ' WS frames',
-    }),
-    row({
-      id: 'streamlit.burst', bench: 'streamlit', what: 'script runs for 1,000 events in 1 s (events that reached Python)',
-      baseline: { label: 'polled', value: polled.burstRuns, unit: 'runs, ' + polled.burstDelivered + '/1000', digits: 0 },
-      ours: { label: 'pushed', value: pushed.burstRuns, unit: 'runs, ' + pushed.burstDelivered + '/1000', digits: 0 },
-      ratioText: pushed.burstDelivered + ' vs ' + polled.burstDelivered + ' delivered',
-      goal: 'all delivered, ≤ 15 runs', pass: pushed.burstDelivered === 1000 && pushed.burstRuns <= 15,
-      note: 'counted from the first POST until the last event arrived, at least 3 s (pushed: ' + pushed.burstSeconds.toFixed(1) + ' s); /state holds only the last 50 messages',
-    }),
-    row({
-      id: 'streamlit.server', bench: 'streamlit', what: 'game server, whole scenario: HTTP requests, WS messages, bytes sent (the benchmark\'s own event POSTs excluded)',
-      baseline: { label: 'polled', value: traffic(polled) }, ours: { label: 'pushed', value: traffic(pushed) }, pass: null,
-      note: 'polled = one GET /state per script run; pushed = one WS message per event (the burst included, which polling mostly missed)',
-    }),
-    row({
-      id: 'streamlit.cpu', bench: 'streamlit', what: 'Streamlit server CPU seconds for the whole scenario, polled vs pushed',
-      baseline: { label: 'polled', value: polled.streamlitCpuSeconds, unit: 's' }, ours: { label: 'pushed', value: pushed.streamlitCpuSeconds, unit: 's' },
-      ratio: polled.streamlitCpuSeconds / pushed.streamlitCpuSeconds, ratioText: (polled.streamlitCpuSeconds / pushed.streamlitCpuSeconds).toFixed(1) + '× lower', pass: null,
-    }),
-  ]
+  const polled = results.polled
+  const pushedVariants = VARIANTS.filter((v) => v.app === 'pushed_app.py')
+  for (const { name } of pushedVariants) {
+    const r = results[name]
+    if (r.latencyDelivered !== r.latencyEvents) throw new Error(name + ' saw ' + r.latencyDelivered + ' of ' + r.latencyEvents + ' latency events')
+  }
+  const detail = { options, ...results }
+  return pushedVariants.flatMap((variant, i) => modeRows(results[variant.name], polled, variant, options, i === 0 ? detail : undefined))
 }

@@ -1,11 +1,13 @@
 """Bench app, pushed: the room's events arrive through ws_bridge (one WebSocket
 in the browser); the script reruns only when the component pushes something.
 
-Run by bench/streamlit.mjs with WSB_SERVER, WSB_LEDGER and WSB_ROOM set.
+Run by bench/streamlit.mjs with WSB_SERVER, WSB_LEDGER, WSB_ROOM and
+WSB_FRAME (ws_bridge's frame: "v2" or "iframe"; unset, its default) set.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -23,6 +25,7 @@ result = ws_bridge(
     ROOM,
     player="viewer",
     fallback_url=SERVER + "/rooms/{room}/events",
+    frame=os.environ.get("WSB_FRAME", "auto"),  # type: ignore[arg-type]
 )
 # Straight after the call, before any other Streamlit call.
 log(kind="events", t=now_ms(), state=result.state, events=[[e.get("id"), e.get("ts")] for e in result.events])
