@@ -74,9 +74,10 @@ async function prefillRooms(server) {
   }
 }
 
-export async function bridgeMode(seconds, idleSeconds) {
+/** `env` goes to the server: DIRECT_WRITES=0 measures the per-socket ASGI send path. `idleSeconds` 0: no idle window. */
+export async function bridgeMode(seconds, idleSeconds, env = {}, label = 'backend-bridge') {
   const { connect, memoryStorage } = await import(pathToFileURL(DIST.esm).href)
-  const server = await new ExampleServer({}, 'backend-bridge').start()
+  const server = await new ExampleServer(env, label).start()
   const bridges = []
   try {
     await prefillRooms(server)
@@ -111,7 +112,7 @@ export async function bridgeMode(seconds, idleSeconds) {
     await until(() => bridges.every((c) => c.received >= sent[c.room]), 5000, 'every event delivered to its room').catch(() => {})
     const expected = bridges.reduce((sum, c) => sum + sent[c.room], 0)
     const received = bridges.reduce((sum, c) => sum + c.received, 0)
-    const idle = await measure(server, idleSeconds, null, 'idle')
+    const idle = idleSeconds > 0 ? await measure(server, idleSeconds, null, 'idle') : null
     return { active, idle, delivered: received / expected }
   } finally {
     for (const c of bridges) c.bridge.close()
@@ -172,19 +173,27 @@ export async function run({ quick }) {
   log('bridge mode:', ROOMS * PER_ROOM, 'bridges,', seconds, 's active +', idleSeconds, 's idle')
   const bridge = await bridgeMode(seconds, idleSeconds)
   log('bridge: cpu', bridge.active.cpuSeconds.toFixed(2), 's, bytes', bridge.active.bytesSent, ', delivered', (bridge.delivered * 100).toFixed(1) + '%')
+  log('bridge mode, every frame through ASGI (DIRECT_WRITES=0)')
+  const asgi = await bridgeMode(seconds, 0, { DIRECT_WRITES: '0' }, 'backend-bridge-asgi')
+  log('bridge (ASGI writes): cpu', asgi.active.cpuSeconds.toFixed(2), 's, delivered', (asgi.delivered * 100).toFixed(1) + '%')
   log('polling mode:', ROOMS * PER_ROOM, 'pollers every', POLL_MS, 'ms')
   const polling = await pollingMode(seconds, idleSeconds)
   log('polling: cpu', polling.active.cpuSeconds.toFixed(2), 's, bytes', polling.active.bytesSent, ',', polling.polls, 'polls,', polling.failures, 'failures')
-  if (bridge.delivered < 0.999) throw new Error('bridge mode delivered only ' + (bridge.delivered * 100).toFixed(1) + '% of the room events')
+  for (const [name, mode] of [['bridge', bridge], ['bridge (ASGI writes)', asgi]]) {
+    if (mode.delivered < 0.999) throw new Error(name + ' mode delivered only ' + (mode.delivered * 100).toFixed(1) + '% of the room events')
+  }
+  if (bridge.active.stats.ws_frames_direct === 0) throw new Error('bridge mode wrote no frame directly: the direct path did not engage')
 
   const b = bridge.active
   const p = polling.active
   const lower = (base, ours) => (ours > 0 ? base / ours : Infinity)
   const lowerText = (x) => (Number.isFinite(x) ? (x >= 100 ? Math.round(x) : x.toFixed(1)) + '× lower' : '∞× lower')
   const setup = ROOMS * PER_ROOM + ' clients, ' + ROOMS + ' rooms, ~' + EVENTS_PER_S + ' events/s, ' + seconds + ' s'
+  const perFrame = (m) => (m.cpuSeconds * 1000) / (m.stats.ws_frames_sent + m.stats.ws_frames_received)
   const detail = {
     clients: ROOMS * PER_ROOM, rooms: ROOMS, eventsPerSecond: EVENTS_PER_S, pollMs: POLL_MS, seconds, idleSeconds,
     bridge: { active: b, idle: bridge.idle, delivered: bridge.delivered },
+    bridgeAsgi: { active: asgi.active, delivered: asgi.delivered },
     polling: { active: p, idle: polling.idle, failures: polling.failures },
   }
   const cpuRatio = lower(p.cpuSeconds, b.cpuSeconds)
@@ -200,8 +209,14 @@ export async function run({ quick }) {
       baseline: { label: 'polling', value: p.cpuSeconds, unit: 's' }, ours: { label: 'bridge', value: b.cpuSeconds, unit: 's' },
       ratio: cpuRatio, ratioText: lowerText(cpuRatio), goal: '≥ 25× lower (aim 100×)', pass: cpuRatio >= 25,
       note: 'server process utime+stime; polling ran at ' + Math.round(pollRate) + ' req/s (nominal ' + nominal + (pollRate < nominal * 0.95 ? ': at the nominal rate polling would cost ' + nominalCpu.toFixed(2) + ' s, ' + lowerText(nominalCpu / b.cpuSeconds) : '') +
-        '); CPU per HTTP request ' + ((p.cpuSeconds / p.stats.http_requests) * 1000).toFixed(2) + ' ms, per WS frame in or out ' + ((b.cpuSeconds / (b.stats.ws_frames_sent + b.stats.ws_frames_received)) * 1000).toFixed(2) + ' ms',
+        '); CPU per HTTP request ' + ((p.cpuSeconds / p.stats.http_requests) * 1000).toFixed(2) + ' ms, per WS frame in or out ' + perFrame(b).toFixed(3) + ' ms',
       detail,
+    }),
+    row({
+      id: 'backend.frame', bench: 'backend-load', what: 'server CPU per WS frame in or out, every frame through ASGI (DIRECT_WRITES=0) vs one frame per event written to each socket',
+      baseline: { label: 'ASGI', value: perFrame(asgi.active), unit: 'ms', digits: 3 }, ours: { label: 'direct', value: perFrame(b), unit: 'ms', digits: 3 },
+      ratio: lower(perFrame(asgi.active), perFrame(b)), ratioText: lowerText(lower(perFrame(asgi.active), perFrame(b))), pass: null,
+      note: 'same bridges, same events, a fresh server each; ' + b.stats.ws_frames_direct + ' of ' + b.stats.ws_frames_sent + ' frames out went direct; ASGI: ' + asgi.active.cpuSeconds.toFixed(2) + ' s of CPU',
     }),
     row({
       id: 'backend.bytes', bench: 'backend-load', what: 'bytes the server sent (HTTP bodies + WS payloads), polling vs bridge',
