@@ -1,35 +1,25 @@
-// The Streamlit component in a real Streamlit (1.64, from .venv) and a real
-// Chromium, against the example game server. Every count comes from the
-// server's /stats or from the ledger the test app writes; the test waits on
-// conditions and never asserts a duration.
-import { spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+// The iframe component (frame="iframe") in a real Streamlit (the main .venv's,
+// the newest version test/streamlit/versions.json pins) and a real Chromium,
+// against the example game server; the example app's cases run in both modes
+// (v2, its default there, and the iframe). Every count comes from the server's
+// /stats or from the ledger the test app writes; the test waits on conditions
+// and never asserts a duration.
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { type Browser, type BrowserContext, chromium, type FrameLocator, type Page } from 'playwright-core'
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { CHROMIUM_ARGS, executablePath } from '../browser/browser'
-import { clickRerun, clickRerunEvery, expectExactlyOnce } from './drive'
+import { clickRerun, clickRerunEvery, exampleAppEnv, expectExactlyOnce, FRAME, indicator, MODES, type Mode, printTabs } from './drive'
 import { Ledger } from './ledger'
 import { type Proc, startGameServer, startStreamlit, until } from './processes'
+import { streamlitMissing } from './requirements'
 
 const PYTHON = '.venv/bin/python'
 const STREAMLIT = '.venv/bin/streamlit'
-const FRAME = 'iframe[title="streamlit_ws_bridge.ws_bridge"]'
 
-function missingPieces(): string[] {
-  const missing: string[] = []
-  if (!existsSync(executablePath)) missing.push(executablePath)
-  if (!existsSync(STREAMLIT)) missing.push(STREAMLIT + ' (run: node scripts/setup-python.mjs)')
-  else if (spawnSync(PYTHON, ['-c', 'import streamlit_ws_bridge'], { stdio: 'ignore' }).status !== 0) {
-    missing.push('streamlit_ws_bridge in .venv (run: node scripts/setup-python.mjs)')
-  }
-  if (!existsSync('python/streamlit_ws_bridge/frontend/build/component.js')) missing.push('the component build (run: npm run build)')
-  return missing
-}
-
-const missing = missingPieces()
+const missing = streamlitMissing(PYTHON, STREAMLIT, executablePath)
 if (missing.length && process.env.CI) throw new Error('the real-Streamlit e2e needs: ' + missing.join(', '))
 if (missing.length) console.warn('[test/streamlit] skipped, missing: ' + missing.join(', '))
 
@@ -50,14 +40,16 @@ interface Tab {
   room: string
   context: BrowserContext
   page: Page
-  frame: FrameLocator
+  /** The component's mode in this tab; none for the plain script-tag page. */
+  mode?: Mode
   errors: string[]
 }
 
 describe.skipIf(missing.length > 0)('Streamlit component (real Streamlit, real Chromium)', () => {
   let server: Proc & { url: string }
   let testApp: Proc & { url: string }
-  let exampleApp: Proc & { url: string }
+  /** The example app once per mode: WS_BRIDGE_FRAME is read at its start. */
+  const exampleApps: { [mode in Mode]?: Proc & { url: string } } = {}
   let browser: Browser
   let ledgerDir: string
   let ledger: Ledger
@@ -83,7 +75,7 @@ describe.skipIf(missing.length > 0)('Streamlit component (real Streamlit, real C
     const errors: string[] = []
     page.on('pageerror', (error) => errors.push(error.message))
     await page.goto(testApp.url + '/?room=' + room + '&tab=' + label + query)
-    const tab: Tab = { label, room, context, page, frame: page.frameLocator(FRAME), errors }
+    const tab: Tab = { label, room, context, page, mode: 'iframe', errors }
     tabs.push(tab)
     // Python has seen the frame's first value once it renders the connected state.
     await page.getByText('state: connected').waitFor()
@@ -113,33 +105,20 @@ describe.skipIf(missing.length > 0)('Streamlit component (real Streamlit, real C
     // Started together, but each kept as soon as it is up: when one fails, afterAll still stops the others.
     const started = await Promise.allSettled([
       startStreamlit(STREAMLIT, 'test/streamlit/app.py', { WSB_SERVER: server.url, WSB_LEDGER: ledger.path }, ['--theme.base', 'dark']).then((p) => (testApp = p)),
-      startStreamlit(STREAMLIT, 'examples/streamlit_app.py', { WS_BRIDGE_SERVER: server.url }, ['--theme.base', 'light']).then((p) => (exampleApp = p)),
+      ...MODES.map((mode) => startStreamlit(STREAMLIT, 'examples/streamlit_app.py', exampleAppEnv(server.url, mode), ['--theme.base', 'light']).then((p) => (exampleApps[mode] = p))),
       chromium.launch({ executablePath, args: CHROMIUM_ARGS }).then((b) => (browser = b)),
     ])
     for (const result of started) if (result.status === 'rejected') throw result.reason
   }, 120000)
 
-  /**
-   * On a failure, what each tab showed and what the servers printed: CI keeps only the log,
-   * so this is the one view of a failed run (with a screenshot per tab under test-results/).
-   */
-  async function dumpForFailure() {
-    for (const tab of tabs) {
-      const shown = await tab.page.evaluate(() => document.body.innerText).catch((err: unknown) => 'unreadable: ' + String(err))
-      const indicator = await tab.frame.locator('#status').textContent({ timeout: 1000 }).catch(() => 'no indicator')
-      await tab.page.screenshot({ path: 'test-results/failed-' + tab.label + '.png', timeout: 5000 }).catch(() => {})
-      console.log('[test/streamlit] tab ' + tab.label + ' at ' + tab.page.url() + ', indicator ' + JSON.stringify(indicator) + ', page errors ' + JSON.stringify(tab.errors) + ', page text:\n' + shown.slice(-3000))
-    }
-    for (const [name, proc] of [['game server', server], ['test app', testApp], ['example app', exampleApp]] as const) {
-      if (proc) console.log('[test/streamlit] ' + name + ' printed (last 3000 chars):\n' + proc.output().slice(-3000))
-    }
-  }
-  beforeEach(({ onTestFailed }) => onTestFailed(dumpForFailure))
+  beforeEach(({ onTestFailed }) =>
+    onTestFailed(() => printTabs('component', tabs, [['game server', server], ['test app', testApp],
+      ...MODES.map((mode) => ['example app (' + mode + ')', exampleApps[mode]] as const)])))
 
   afterAll(async () => {
     for (const tab of tabs) await tab.context.close().catch(() => {})
     if (browser) await browser.close().catch(() => {})
-    await Promise.all([testApp && testApp.stop(), exampleApp && exampleApp.stop(), server && server.stop()])
+    await Promise.all([testApp && testApp.stop(), ...MODES.map((mode) => exampleApps[mode]?.stop()), server && server.stop()])
     if (ledgerDir) rmSync(ledgerDir, { recursive: true, force: true })
     console.log('[test/streamlit] measured: ' + JSON.stringify(figures))
   }, 60000)
@@ -163,10 +142,10 @@ describe.skipIf(missing.length > 0)('Streamlit component (real Streamlit, real C
     expect(debug!.readyState).toBe(1)
     expect(debug!.messages).toBeGreaterThan(0)
 
-    const indicator = a.frame.locator('#status')
-    await expect.poll(() => indicator.textContent()).toBe('🟢 Connected')
+    const light = indicator(a.page, 'iframe')
+    await expect.poll(() => light.textContent()).toBe('🟢 Connected')
     // The app runs with the dark theme: the indicator takes the theme's text colour, like the app's own text.
-    const frameColor = await indicator.evaluate((el) => getComputedStyle(el).color)
+    const frameColor = await light.evaluate((el) => getComputedStyle(el).color)
     const appColor = await a.page.getByText('state: connected').evaluate((el) => getComputedStyle(el).color)
     expect(frameColor).toBe(appColor)
     expect(frameColor).not.toBe('rgb(0, 0, 0)')
@@ -249,80 +228,85 @@ describe.skipIf(missing.length > 0)('Streamlit component (real Streamlit, real C
     expect(ledger.deliveries('C', mark)).toBeGreaterThan(1)
   }, 120000)
 
-  it('example app: chat reaches every player at once (Streamlit and the plain script-tag page), only the live panel reruns (sending or receiving), one socket per tab', async () => {
-    const context = await browser.newContext({ viewport: { width: 1100, height: 760 } })
-    context.setDefaultTimeout(60000)
-    const ann = await context.newPage()
-    const annErrors: string[] = []
-    ann.on('pageerror', (error) => annErrors.push(error.message))
-    tabs.push({ label: 'example-ann', room: 'lobby-e2e', context, page: ann, frame: ann.frameLocator(FRAME), errors: annErrors })
-    // The plain script-tag page is the other player in the same room.
-    const plainContext = await browser.newContext()
-    const cat = await plainContext.newPage()
-    const catErrors: string[] = []
-    cat.on('pageerror', (error) => catErrors.push(error.message))
-    tabs.push({ label: 'script-tag', room: 'lobby-e2e', context: plainContext, page: cat, frame: cat.frameLocator(FRAME), errors: catErrors })
-    await Promise.all([
-      ann.goto(exampleApp.url + '/?room=lobby-e2e&player=ann'),
-      cat.goto(pathToFileURL('examples/script-tag.html').href + '?server=' + server.url + '&room=lobby-e2e&player=cat'),
-    ])
-    await expect.poll(() => ann.frameLocator(FRAME).locator('#status').textContent(), { timeout: 60000 }).toBe('🟢 Connected')
-    await cat.getByText('🟢 Connected').waitFor()
-    await ann.getByTestId('stMetric').filter({ hasText: 'Live-panel runs' }).waitFor()
-    const runsOf = (label: string) => figure(ann, label)
-    const scriptRuns = await runsOf('Script runs')
+  for (const mode of MODES) {
+    it('example app (' + mode + '): chat reaches every player at once (Streamlit and the plain script-tag page), only the live panel reruns (sending or receiving), one socket per tab', async () => {
+      const context = await browser.newContext({ viewport: { width: 1100, height: 760 } })
+      context.setDefaultTimeout(60000)
+      const ann = await context.newPage()
+      const annErrors: string[] = []
+      ann.on('pageerror', (error) => annErrors.push(error.message))
+      const room = 'lobby-e2e-' + mode
+      tabs.push({ label: 'example-ann-' + mode, room, context, page: ann, mode, errors: annErrors })
+      // The plain script-tag page is the other player in the same room.
+      const plainContext = await browser.newContext()
+      const cat = await plainContext.newPage()
+      const catErrors: string[] = []
+      cat.on('pageerror', (error) => catErrors.push(error.message))
+      tabs.push({ label: 'script-tag-' + mode, room, context: plainContext, page: cat, errors: catErrors })
+      await Promise.all([
+        ann.goto(exampleApps[mode]!.url + '/?room=' + room + '&player=ann'),
+        cat.goto(pathToFileURL('examples/script-tag.html').href + '?server=' + server.url + '&room=' + room + '&player=cat'),
+      ])
+      await expect.poll(() => indicator(ann, mode).textContent(), { timeout: 60000 }).toBe('🟢 Connected')
+      // v2 (the example's default on this Streamlit) renders in the page: no iframe at all.
+      expect(await ann.locator('iframe').count()).toBe(mode === 'iframe' ? 1 : 0)
+      await cat.getByText('🟢 Connected').waitFor()
+      await ann.getByTestId('stMetric').filter({ hasText: 'Live-panel runs' }).waitFor()
+      const runsOf = (label: string) => figure(ann, label)
+      const scriptRuns = await runsOf('Script runs')
 
-    // Ann writes from Streamlit (the chat input is in the live panel): both players see it.
-    const input = ann.getByPlaceholder('Say something to the room')
-    for (let i = 0; i < 2; i++) {
-      await input.fill('hello ' + i + ' from ann')
-      await input.press('Enter')
-      for (const page of [ann, cat]) await page.getByText('ann: hello ' + i + ' from ann').waitFor()
-    }
-    // Cat writes from the plain page, and a phase change comes from the server: Ann only receives.
-    // Whether Ann sends or receives, her live panel reruns and her script does not.
-    const panelRuns = await runsOf('Live-panel runs')
-    await cat.getByPlaceholder('Say something to the room').fill('meow <i>from</i> the plain page')
-    await cat.getByRole('button', { name: 'Send' }).click()
-    for (const page of [ann, cat]) await page.getByText('cat: meow <i>from</i> the plain page').waitFor()
-    await post('/rooms/lobby-e2e/phase', { phase: 'voting', topic: 'Who is the spy?' })
-    await ann.getByText('Who is the spy?').waitFor()
-    expect(await runsOf('Script runs')).toBe(scriptRuns)
-    expect(await runsOf('Live-panel runs')).toBeGreaterThan(panelRuns)
-    expect(await openSockets('lobby-e2e')).toBe(2)
-    await expect.poll(() => ann.frameLocator(FRAME).locator('#status').textContent()).toBe('🟢 Connected')
-    await ann.screenshot({ path: 'test-results/streamlit.png' })
-  }, 180000)
+      // Ann writes from Streamlit (the chat input is in the live panel): both players see it.
+      const input = ann.getByPlaceholder('Say something to the room')
+      for (let i = 0; i < 2; i++) {
+        await input.fill('hello ' + i + ' from ann')
+        await input.press('Enter')
+        for (const page of [ann, cat]) await page.getByText('ann: hello ' + i + ' from ann').waitFor()
+      }
+      // Cat writes from the plain page, and a phase change comes from the server: Ann only receives.
+      // Whether Ann sends or receives, her live panel reruns and her script does not.
+      const panelRuns = await runsOf('Live-panel runs')
+      await cat.getByPlaceholder('Say something to the room').fill('meow <i>from</i> the plain page')
+      await cat.getByRole('button', { name: 'Send' }).click()
+      for (const page of [ann, cat]) await page.getByText('cat: meow <i>from</i> the plain page').waitFor()
+      await post('/rooms/' + room + '/phase', { phase: 'voting', topic: 'Who is the spy?' })
+      await ann.getByText('Who is the spy?').waitFor()
+      expect(await runsOf('Script runs')).toBe(scriptRuns)
+      expect(await runsOf('Live-panel runs')).toBeGreaterThan(panelRuns)
+      expect(await openSockets(room)).toBe(2)
+      await expect.poll(() => indicator(ann, mode).textContent()).toBe('🟢 Connected')
+      await ann.screenshot({ path: 'test-results/streamlit-' + mode + '.png' })
+    }, 180000)
 
-  it('example app: an event sent after the page took its snapshot but before its socket opened still shows, once', async () => {
-    const room = 'lobby-gap'
-    await post('/rooms/' + room + '/messages', { player: 'eve', text: 'in the snapshot' })
-    const context = await browser.newContext({ viewport: { width: 1100, height: 760 } })
-    context.setDefaultTimeout(60000)
-    // Hold dan's socket (the frame's, same-origin) until the test lets it through to the server.
-    let release = () => {}
-    const gate = new Promise<void>((resolve) => (release = resolve))
-    let held = 0
-    await context.routeWebSocket(/\/ws\/lobby-gap\//, async (ws) => {
-      held++
-      await gate
-      ws.connectToServer()
-    })
-    const dan = await context.newPage()
-    const errors: string[] = []
-    dan.on('pageerror', (error) => errors.push(error.message))
-    tabs.push({ label: 'example-dan', room, context, page: dan, frame: dan.frameLocator(FRAME), errors })
-    await dan.goto(exampleApp.url + '/?room=' + room + '&player=dan')
-    await dan.getByText('eve: in the snapshot').waitFor()
-    await until(() => held > 0, "dan's socket to be held")
-    await post('/rooms/' + room + '/messages', { player: 'eve', text: 'in the gap' })
-    release()
-    await dan.getByText('eve: in the gap').waitFor()
-    await expect.poll(() => dan.frameLocator(FRAME).locator('#status').textContent()).toBe('🟢 Connected')
-    expect(await dan.getByText('eve: in the snapshot').count()).toBe(1)
-    expect(await dan.getByText('eve: in the gap').count()).toBe(1)
-    expect(errors).toEqual([])
-  }, 120000)
+    it('example app (' + mode + '): an event sent after the page took its snapshot but before its socket opened still shows, once', async () => {
+      const room = 'lobby-gap-' + mode
+      await post('/rooms/' + room + '/messages', { player: 'eve', text: 'in the snapshot' })
+      const context = await browser.newContext({ viewport: { width: 1100, height: 760 } })
+      context.setDefaultTimeout(60000)
+      // Hold dan's socket (the frame's or, in v2, the page's own) until the test lets it through to the server.
+      let release = () => {}
+      const gate = new Promise<void>((resolve) => (release = resolve))
+      let held = 0
+      await context.routeWebSocket(new RegExp('/ws/' + room + '/'), async (ws) => {
+        held++
+        await gate
+        ws.connectToServer()
+      })
+      const dan = await context.newPage()
+      const errors: string[] = []
+      dan.on('pageerror', (error) => errors.push(error.message))
+      tabs.push({ label: 'example-dan-' + mode, room, context, page: dan, mode, errors })
+      await dan.goto(exampleApps[mode]!.url + '/?room=' + room + '&player=dan')
+      await dan.getByText('eve: in the snapshot').waitFor()
+      await until(() => held > 0, "dan's socket to be held")
+      await post('/rooms/' + room + '/messages', { player: 'eve', text: 'in the gap' })
+      release()
+      await dan.getByText('eve: in the gap').waitFor()
+      await expect.poll(() => indicator(dan, mode).textContent()).toBe('🟢 Connected')
+      expect(await dan.getByText('eve: in the snapshot').count()).toBe(1)
+      expect(await dan.getByText('eve: in the gap').count()).toBe(1)
+      expect(errors).toEqual([])
+    }, 120000)
+  }
 
   it('runs no script at all during 5 s of idle (test app tabs and example app tabs)', async () => {
     const examplePages = tabs.filter((tab) => tab.label.startsWith('example-')).map((tab) => tab.page)
@@ -417,16 +401,16 @@ describe.skipIf(missing.length > 0)('Streamlit component (real Streamlit, real C
     const a = await TAB_A()
     const port = server.port
     await server.stop()
-    const indicator = a.frame.locator('#status')
-    await expect.poll(() => indicator.getAttribute('data-state'), { timeout: 60000 }).toBe('down')
-    const text = (await indicator.textContent()) || ''
+    const light = indicator(a.page, 'iframe')
+    await expect.poll(() => light.getAttribute('data-state'), { timeout: 60000 }).toBe('down')
+    const text = (await light.textContent()) || ''
     expect(text).toMatch(/^🔴 (Disconnected|Connection error)( \((retry in \d+ s|polling every \d+ s)\))?$/)
     // The status change reached Python too.
     await a.page.getByText(/^state: (error|disconnected)$/).waitFor()
     await a.page.screenshot({ path: 'test-results/streamlit-down.png' })
 
     server = await startGameServer(PYTHON, port, { eventLog })
-    await expect.poll(() => indicator.textContent(), { timeout: 60000 }).toBe('🟢 Connected')
+    await expect.poll(() => light.textContent(), { timeout: 60000 }).toBe('🟢 Connected')
     await a.page.getByText('state: connected').waitFor()
     const text2 = 'back again ' + Date.now()
     await post('/rooms/ra/messages', { player: 'bob', text: text2 })
