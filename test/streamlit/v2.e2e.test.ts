@@ -9,14 +9,13 @@ import { join } from 'node:path'
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { CHROMIUM_ARGS, executablePath } from '../browser/browser'
-import { clickRerun, clickRerunEvery, expectExactlyOnce } from './drive'
+import { clickRerun, clickRerunEvery, expectExactlyOnce, indicator, printTabs } from './drive'
 import { Ledger } from './ledger'
 import { type Proc, startGameServer, startStreamlit, until } from './processes'
 import { streamlitMissing } from './requirements'
 
 const PYTHON = '.venv/bin/python'
 const STREAMLIT = '.venv/bin/streamlit'
-const INDICATOR = '.ws-bridge-status'
 
 const missing = streamlitMissing(PYTHON, STREAMLIT, executablePath)
 if (missing.length && process.env.CI) throw new Error('the real-Streamlit v2 e2e needs: ' + missing.join(', '))
@@ -84,13 +83,7 @@ describe.skipIf(missing.length > 0)('frameless component, frame="v2" (real Strea
   }, 120000)
 
   beforeEach(({ onTestFailed }) =>
-    onTestFailed(async () => {
-      for (const t of tabs) {
-        const shown = await t.page.evaluate(() => document.body.innerText).catch((err: unknown) => 'unreadable: ' + String(err))
-        console.log('[test/streamlit v2] tab ' + t.label + ', page errors ' + JSON.stringify(t.errors) + ', page text:\n' + shown.slice(-2000))
-      }
-      for (const [name, proc] of [['game server', server], ['app', app]] as const) if (proc) console.log('[test/streamlit v2] ' + name + ' printed:\n' + proc.output().slice(-3000))
-    }))
+    onTestFailed(() => printTabs('v2', tabs.map((t) => ({ ...t, mode: 'v2' as const })), [['game server', server], ['app', app]])))
 
   afterAll(async () => {
     for (const t of tabs) await t.context.close().catch(() => {})
@@ -112,10 +105,10 @@ describe.skipIf(missing.length > 0)('frameless component, frame="v2" (real Strea
     })
     expect(debug).toEqual({ state: 'connected', room: 'v2a', readyState: 1 })
     // Playwright's CSS locators go into the component's open shadow root.
-    const indicator = a.page.locator(INDICATOR)
-    await expect.poll(() => indicator.textContent()).toBe('🟢 Connected')
+    const light = indicator(a.page, 'v2')
+    await expect.poll(() => light.textContent()).toBe('🟢 Connected')
     // The app runs with the dark theme: the indicator has the colour of the app's own text.
-    const color = await indicator.evaluate((el) => getComputedStyle(el).color)
+    const color = await light.evaluate((el) => getComputedStyle(el).color)
     expect(color).toBe(await a.page.getByText('state: connected').evaluate((el) => getComputedStyle(el).color))
     expect(color).not.toBe('rgb(0, 0, 0)')
     expect(a.errors).toEqual([])
@@ -141,7 +134,7 @@ describe.skipIf(missing.length > 0)('frameless component, frame="v2" (real Strea
     expect([after.ws_open_by_room.v2b, after.ws_open_by_room.v2c]).toEqual([1, 1])
     expect(after.ws_connections_total - before.ws_connections_total).toBe(0)
     // show_status=False: the indicator is hidden.
-    expect(await c.page.locator(INDICATOR).isHidden()).toBe(true)
+    expect(await indicator(c.page, 'v2').isHidden()).toBe(true)
   }, 180000)
 
   it('delivers events streamed while another widget reruns the script every 30 ms exactly once, in order', async () => {
