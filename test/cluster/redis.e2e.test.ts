@@ -3,8 +3,10 @@
 // through the balancer. Each case checks every client against Redis's own stream
 // (XRANGE): every event once, in order, no reset. Each prints its figure
 // ("[cluster] …"); times are printed, never asserted.
-// Sized for 2 cores: 50 clients for the restart, 1,000 (100 rooms of 10) for the storm.
-// Redis losing its data (no persistence): redis-lost.e2e.test.ts.
+// Where Redis restarts empty (no persistence) history is really gone: every client must
+// get exactly one reset, and lose nothing silently around it (everything up to the reset's
+// `since` against the old stream, everything after its `resume` against the new one).
+// Sized for 2 cores: 50 clients for the restarts, 1,000 (100 rooms of 10) for the storm.
 import { afterEach, describe, expect, it } from 'vitest'
 import { type Client, closeAll, connected, startClients, stateAfter } from './clients'
 import { type Cluster, clusterTools, figure, lastIds, startTestCluster, untilCaughtUp, until } from './cluster-kit'
@@ -14,6 +16,7 @@ import { Publisher } from './publisher'
 const TIMEOUT = 240000
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 const rooms = (prefix: string, count: number) => Array.from({ length: count }, (_, i) => prefix + i)
+const LOST_ROOMS = rooms('lost', 10)
 
 describe.skipIf(!clusterTools('the Redis fault cases'))('Redis faults and a reconnect storm behind HAProxy', { timeout: TIMEOUT }, () => {
   let cluster: Cluster | null = null
@@ -49,6 +52,40 @@ describe.skipIf(!clusterTools('the Redis fault cases'))('Redis faults and a reco
     expect(total).toMatchObject({ lost: 0, duplicated: 0, inOrder: true, resets: 0 })
     figure(`Redis killed (SIGKILL) and restarted with AOF appendfsync always, under ~100 events/s: ${clients.length} clients, ` +
       `${total.expected} deliveries checked against XRANGE: lost 0, duplicated 0, in order, resets 0; ${publisher.failures} posts refused during the outage`)
+  })
+
+  it('gives every client exactly one reset and no silent gap when Redis restarts empty under a running feed', async () => {
+    const c = (cluster = await startTestCluster({ persistence: 'none' }))
+    clients = startClients(c.lb.url, LOST_ROOMS, 5)
+    await until(() => clients.every(connected), 'every client connected')
+    // Published through two replicas, so every replica's reader carries a live feed.
+    let turn = 0
+    publisher = new Publisher(() => c.replicas[turn++ % 2].url, LOST_ROOMS, 100)
+    await until(() => clients.every((client) => client.got.length >= 5), 'every client receiving events')
+
+    // Freeze writes (publishes wait; reads go on), read the old history whole, then kill:
+    // the old stream read here is exactly what Redis held when it died.
+    await c.redisCommand('CLIENT', 'PAUSE', '20000', 'WRITE')
+    const before = await streams(c.redis.port, LOST_ROOMS)
+    const ackedBefore = publisher.acked
+    await c.restartRedis({ persistence: 'none' })
+    await until(() => (publisher as Publisher).acked > ackedBefore + 300, 'publishing to resume on the empty Redis')
+    await until(() => clients.every((client) => client.resets.length > 0 && connected(client)), 'every client reset and back')
+    await sleep(1000)
+    await publisher.stop()
+    const after = await streams(c.redis.port, LOST_ROOMS)
+    await untilCaughtUp(clients, lastIds(after))
+
+    const total = tallyAll(clients, after, before)
+    const reasons = [...new Set(clients.flatMap((client) => client.resets.map((r) => r.reason)))]
+    const perClient = clients.map((client) => client.resets.length)
+    expect(perClient.every((n) => n === 1)).toBe(true)
+    expect(total).toMatchObject({ lost: 0, duplicated: 0, inOrder: true, resets: clients.length })
+    const old = [...before.values()].reduce((n, ids) => n + ids.length, 0)
+    const fresh = [...after.values()].reduce((n, ids) => n + ids.length, 0)
+    figure(`Redis killed (SIGKILL) and restarted empty (no persistence) under ~100 events/s: ${clients.length} clients, ` +
+      `${clients.length} resets (exactly 1 each, reason ${reasons.join('/')}); ${old} events before and ${fresh} after in XRANGE, ` +
+      `${total.expected} deliveries checked: lost 0, duplicated 0, in order; ${publisher.failures} posts refused during the outage`)
   })
 
   it('recovers 1,000 clients that all reconnect at once with since, with no spurious reset', async () => {
