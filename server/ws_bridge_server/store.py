@@ -82,6 +82,19 @@ class Subscriber(Protocol):
         its reset from `read` instead of a silent gap. The memory and file stores never call it."""
 
 
+class NoSubscriber:
+    """A store's subscriber until `attach`: nothing is delivered, no room is watched."""
+
+    def deliver(self, event: StoredEvent) -> None:
+        pass
+
+    def watching(self, room: str) -> bool:
+        return False
+
+    def lost(self, room: str) -> None:
+        pass
+
+
 class EventStore(ABC):
     """Async from the start, so a networked store fits behind the same calls."""
 

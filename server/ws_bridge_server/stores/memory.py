@@ -13,7 +13,7 @@ from itertools import islice
 from typing import Any
 
 from ..protocol import Window, decide, new_epoch
-from ..store import EventStore, Replay, StoredEvent, Subscriber, make_event
+from ..store import EventStore, NoSubscriber, Replay, StoredEvent, Subscriber, make_event
 
 
 class RoomLog:
@@ -41,17 +41,6 @@ class RoomLog:
         return list(islice(self.events, max(0, seq - self.events[0].seq + 1), None))
 
 
-class _NoSubscriber:
-    def deliver(self, event: StoredEvent) -> None:
-        pass
-
-    def watching(self, room: str) -> bool:
-        return False
-
-    def lost(self, room: str) -> None:
-        pass
-
-
 class MemoryStore(EventStore):
     """Rooms are capped at `max_rooms`: the least recently written room without live sockets goes."""
 
@@ -63,7 +52,7 @@ class MemoryStore(EventStore):
         self.epoch = epoch or new_epoch()
         self.rooms: OrderedDict[str, RoomLog] = OrderedDict()
         self.evictions = 0
-        self.subscriber: Subscriber = _NoSubscriber()
+        self.subscriber: Subscriber = NoSubscriber()
 
     def attach(self, subscriber: Subscriber) -> None:
         self.subscriber = subscriber

@@ -28,7 +28,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from ..protocol import Window, decide, encode, make_id, new_epoch, parse_id
-from ..store import RESERVED_FIELDS, EventStore, Replay, StoredEvent, Subscriber
+from ..store import RESERVED_FIELDS, EventStore, NoSubscriber, Replay, StoredEvent, Subscriber
 from . import redis_scripts
 from .redis_fanout import Fanout
 
@@ -42,17 +42,6 @@ CONNECT_ATTEMPTS = 5  # a Redis that restarts under a script call: fresh connect
 RETRY_S = 0.1  # a room trimmed under a read is read again (and then answers "evicted")
 
 
-class _NoSubscriber:
-    def deliver(self, event: StoredEvent) -> None:
-        pass
-
-    def watching(self, room: str) -> bool:
-        return False
-
-    def lost(self, room: str) -> None:
-        pass
-
-
 class RedisStore(EventStore):
     def __init__(self, url: str, retention: int = 1000, *, prefix: str = "wsb", max_rooms: int = 10_000) -> None:
         if retention < 1:
@@ -61,7 +50,7 @@ class RedisStore(EventStore):
         self.retention = retention
         self.prefix = prefix
         self.channel = f"{prefix}:events"
-        self.subscriber: Subscriber = _NoSubscriber()
+        self.subscriber: Subscriber = NoSubscriber()
         # The run_id of the Redis process we talk to, and that run_id again if that process
         # persists every write before answering (AOF, appendfsync always); else "".
         self.run_id = ""
