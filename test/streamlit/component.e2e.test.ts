@@ -11,7 +11,7 @@ import { pathToFileURL } from 'node:url'
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { CHROMIUM_ARGS, executablePath } from '../browser/browser'
-import { clickRerun, clickRerunEvery, exampleAppEnv, expectExactlyOnce, FRAME, indicator, MODES, type Mode, printTabs } from './drive'
+import { clickRerun, clickRerunEvery, exampleAppEnv, expectExactlyOnce, FRAME, idleRuns, indicator, MODES, type Mode, printTabs } from './drive'
 import { Ledger } from './ledger'
 import { type Proc, startGameServer, startStreamlit, until } from './processes'
 import { streamlitMissing } from './requirements'
@@ -314,19 +314,10 @@ describe.skipIf(missing.length > 0)('Streamlit component (real Streamlit, real C
       await figure(page, 'Script runs'),
       await figure(page, 'Live-panel runs'),
     ].join(' | ')))
-    // Start from a quiet moment: no ledger line for a second.
-    let last = ledger.mark()
-    await until(async () => {
-      await sleep(1000)
-      const now = ledger.mark()
-      const quiet = now === last
-      last = now
-      return quiet
-    }, 'the apps to settle', 30000, 0)
-    const mark = ledger.mark()
-    const exampleBefore = await counters()
-    await sleep(5000)
-    const runs = ledger.lines().slice(mark).filter((line) => line.kind === 'run' || line.kind === 'fragment')
+    let exampleBefore: string[] = []
+    const runs = await idleRuns(ledger, 5000, async () => {
+      exampleBefore = await counters()
+    })
     figures.idleRunsTestApp = runs.length
     expect(runs).toEqual([])
     expect(await counters()).toEqual(exampleBefore)

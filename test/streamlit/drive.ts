@@ -4,7 +4,7 @@
 // mode; and what a failed test prints of each tab and process.
 import type { Locator, Page } from 'playwright-core'
 import { expect } from 'vitest'
-import type { Ledger } from './ledger'
+import type { Ledger, Line } from './ledger'
 import { type Proc, until } from './processes'
 
 /** Where ws_bridge() renders: a Components v1 iframe, or (v2) the app's own page. */
@@ -41,6 +41,27 @@ export async function printTabs(tag: string, tabs: ShownTab[], procs: Array<read
       JSON.stringify(tab.errors) + ', page text:\n' + shown.slice(-3000))
   }
   for (const [name, proc] of procs) if (proc) console.log('[' + tag + '] ' + name + ' printed (last 3000 chars):\n' + proc.output().slice(-3000))
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/**
+ * The script and fragment runs in `ms` of quiet, from the ledger. The window starts after a
+ * second with no ledger line (the apps settled); `atStart` runs as it opens (to read counters).
+ */
+export async function idleRuns(ledger: Ledger, ms: number, atStart: () => Promise<void> = async () => {}): Promise<Line[]> {
+  let last = ledger.mark()
+  await until(async () => {
+    await sleep(1000)
+    const now = ledger.mark()
+    const quiet = now === last
+    last = now
+    return quiet
+  }, 'the apps to settle', 30000, 0)
+  const mark = ledger.mark()
+  await atStart()
+  await sleep(ms)
+  return ledger.lines().slice(mark).filter((line) => line.kind === 'run' || line.kind === 'fragment')
 }
 
 /** Every injected id delivered once, in order; nothing delivered twice overall. */

@@ -15,7 +15,7 @@ import { join } from 'node:path'
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { CHROMIUM_ARGS, executablePath } from '../browser/browser'
-import { clickRerun, expectExactlyOnce } from './drive'
+import { clickRerun, expectExactlyOnce, idleRuns, printTabs } from './drive'
 import { Ledger } from './ledger'
 import { type Proc, startGameServer, startStreamlit, until } from './processes'
 import { streamlitMissing } from './requirements'
@@ -35,8 +35,6 @@ const noVenv = VERSIONS.map(({ version }) => join(venvBin(version), 'streamlit')
 const wanted = [...missing, ...noVenv.map((path) => path + ' (run: node scripts/setup-streamlit-matrix.mjs)')]
 if (wanted.length && process.env.CI) throw new Error('the Streamlit version matrix needs: ' + wanted.join(', '))
 if (wanted.length) console.warn('[test/streamlit] matrix (or some of its versions) skipped, missing: ' + wanted.join(', '))
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 interface Tab {
   frame: Frame
@@ -108,15 +106,7 @@ describe.skipIf(missing.length > 0)('every pinned Streamlit version (real stream
       }, 120000)
 
       beforeEach(({ onTestFailed }) =>
-        onTestFailed(async () => {
-          for (const t of tabs) {
-            const shown = await t.page.evaluate(() => document.body.innerText).catch((err: unknown) => 'unreadable: ' + String(err))
-            console.log('[test/streamlit matrix ' + version + '] tab ' + t.frame + ', page errors ' + JSON.stringify(t.errors) + ', page text:\n' + shown.slice(-2000))
-          }
-          for (const [name, proc] of [['game server', game], ['streamlit', app]] as const) {
-            if (proc) console.log('[test/streamlit matrix ' + version + '] ' + name + ' printed:\n' + proc.output().slice(-3000))
-          }
-        }))
+        onTestFailed(() => printTabs('matrix-' + version, tabs.map((t) => ({ ...t, mode: t.frame })), [['game server', game], ['streamlit', app]])))
 
       afterAll(async () => {
         for (const t of tabs) await t.context.close().catch(() => {})
@@ -145,17 +135,7 @@ describe.skipIf(missing.length > 0)('every pinned Streamlit version (real stream
       })
 
       it('runs no script during 3 s of idle', async () => {
-        let last = ledger.mark()
-        await until(async () => {
-          await sleep(1000)
-          const now = ledger.mark()
-          const quiet = now === last
-          last = now
-          return quiet
-        }, 'the app to settle', 30000, 0)
-        const mark = ledger.mark()
-        await sleep(3000)
-        expect(ledger.lines().slice(mark).filter((line) => line.kind === 'run' || line.kind === 'fragment')).toEqual([])
+        expect(await idleRuns(ledger, 3000)).toEqual([])
       })
 
       it('neither repeats nor loses an event across a page reload', async () => {

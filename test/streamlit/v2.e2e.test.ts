@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { CHROMIUM_ARGS, executablePath } from '../browser/browser'
-import { clickRerun, clickRerunEvery, expectExactlyOnce, indicator, printTabs } from './drive'
+import { clickRerun, clickRerunEvery, expectExactlyOnce, idleRuns, indicator, printTabs } from './drive'
 import { Ledger } from './ledger'
 import { type Proc, startGameServer, startStreamlit, until } from './processes'
 import { streamlitMissing } from './requirements'
@@ -178,17 +178,7 @@ describe.skipIf(missing.length > 0)('frameless component, frame="v2" (real Strea
 
   it('runs no script at all during 5 s of idle', async () => {
     await Promise.all([TAB_A(), TAB_B(), TAB_C()])
-    let last = ledger.mark()
-    await until(async () => {
-      await sleep(1000)
-      const now = ledger.mark()
-      const quiet = now === last
-      last = now
-      return quiet
-    }, 'the app to settle', 30000, 0)
-    const mark = ledger.mark()
-    await sleep(5000)
-    const runs = ledger.lines().slice(mark).filter((line) => line.kind === 'run' || line.kind === 'fragment')
+    const runs = await idleRuns(ledger, 5000)
     figures.idleRuns = runs.length
     expect(runs).toEqual([])
   }, 60000)
