@@ -24,8 +24,18 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from streamlit_ws_bridge import ws_bridge
 
-_LOCK = threading.Lock()
-_HANDOUT = threading.Lock()
+
+@st.cache_resource(show_spinner=False)
+def _locks() -> tuple[threading.Lock, threading.Lock]:
+    """The ledger file's lock and the hand-out lock, one each for the whole process.
+
+    Streamlit executes this script anew on every run, so a lock made at module level would
+    be a new lock per run and serialize nothing: the cache keeps one across runs and sessions.
+    """
+    return threading.Lock(), threading.Lock()
+
+
+_LOCK, _HANDOUT = _locks()
 LEDGER = os.environ["WSB_LEDGER"]
 SERVER = os.environ["WSB_SERVER"]
 
@@ -62,9 +72,10 @@ def panel() -> None:
     if hide:
         st.text("bridge hidden")
         return
-    # Taking and recording under one process-wide lock: two sessions of one tab (Streamlit's page
-    # reconnecting under load) run in two threads, and a thread paused between its take and its
-    # log line would write the ledger out of hand-out order. The hand-out itself is atomic already.
+    # Taking and recording under one process-wide lock: two runs can be in flight in two threads
+    # (two sessions of one tab when Streamlit's page reconnects under load, or a run still finishing
+    # beside the next), and a thread paused between its take and its log line would write the
+    # ledger out of hand-out order. The hand-out itself is atomic already.
     with _HANDOUT:
         result = ws_bridge(
             SERVER.replace("http://", "ws://") + "/ws/{room}/{player}",
