@@ -20,19 +20,15 @@ import asyncio
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from websockets.frames import Frame, Opcode
 from websockets.protocol import State
 
 _MAX_HOPS = 12  # wrappers between a socket's `send` and the server's (Starlette adds 1 or 2)
 
 
 def text_frame(data: bytes) -> bytes:
-    """An unmasked, final text frame (RFC 6455 §5.2) carrying `data`."""
-    n = len(data)
-    if n < 126:
-        return bytes((0x81, n)) + data
-    if n < 65536:
-        return bytes((0x81, 126)) + n.to_bytes(2, "big") + data
-    return bytes((0x81, 127)) + n.to_bytes(8, "big") + data
+    """An unmasked text frame carrying `data`, built by websockets as its own send would build it."""
+    return Frame(Opcode.TEXT, data).serialize(mask=False, extensions=[])
 
 
 class _Sansio(Protocol):
