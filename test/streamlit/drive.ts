@@ -71,6 +71,32 @@ export function expectExactlyOnce(delivered: string[], injected: string[]): void
   expect(new Set(delivered).size).toBe(delivered.length)
 }
 
+/**
+ * 200 events in 50 volleys of 4, 10 ms apart, to tab `label`, checked exactly once; returns
+ * the runs and deliveries of the 49 volleys after the first. The first volley must reach Python
+ * before the others are sent: values go out during a burst, not once it is over. That is checked
+ * by waiting for it instead of counting deliveries afterwards, since Streamlit under load merges
+ * the reruns of several values into one run and may then hand the rest of a burst over at once.
+ */
+export async function deliverBurst(
+  ledger: Ledger,
+  label: string,
+  inject: (count: number) => Promise<string[]>,
+  waitDelivered: (ids: string[], what: string) => Promise<unknown>,
+): Promise<{ runs: number; deliveries: number }> {
+  const injected = await inject(4)
+  await waitDelivered(injected, 'the first volley of the burst')
+  const mark = ledger.mark()
+  for (let volley = 1; volley < 50; volley++) {
+    injected.push(...(await inject(4)))
+    await sleep(10)
+  }
+  expect(injected).toHaveLength(200)
+  await waitDelivered(injected, 'the 200-event burst')
+  expectExactlyOnce(ledger.delivered(label), injected)
+  return { runs: ledger.runs(label, mark), deliveries: ledger.deliveries(label, mark) }
+}
+
 const clickButton = (page: Page) =>
   page.evaluate(() => {
     const button = Array.from(document.querySelectorAll('button')).find((b) => (b.textContent || '').trim() === 'rerun')
