@@ -10,6 +10,7 @@ import { join } from 'node:path'
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CHROMIUM_ARGS, executablePath } from '../browser/browser'
+import { FRAME } from './drive'
 import { Ledger } from './ledger'
 import { type Proc, startGameServer, startStreamlit, until } from './processes'
 import { streamlitMissing } from './requirements'
@@ -59,6 +60,17 @@ describe.skipIf(missing.length > 0)('the bridge inside st.fragment (real Streaml
     const sessions = ledger.sessions(TAB)
     return ledger.lines().slice(from).filter((line) => line.kind === kind && sessions.has(line.sid)).length
   }
+  /**
+   * Marks the component frame's document, so a later look tells whether Streamlit replaced it
+   * (a remount or a reload of the iframe, which opens a new socket by design) or kept it (so a
+   * new connection would be the bridge's own doing).
+   */
+  const markFrame = () => page.locator(FRAME).evaluate((el) => {
+    const frame = (el as HTMLIFrameElement).contentWindow as (Window & { __wsbMarked?: boolean }) | null
+    if (frame) frame.__wsbMarked = true
+  })
+  const frameKept = () => page.locator(FRAME).evaluate((el) =>
+    ((el as HTMLIFrameElement).contentWindow as (Window & { __wsbMarked?: boolean }) | null)?.__wsbMarked === true)
   /** Everything injected so far reached the script once, in the server's order, and nothing twice. */
   function expectExactlyOnce() {
     const all = delivered()
@@ -114,6 +126,7 @@ describe.skipIf(missing.length > 0)('the bridge inside st.fragment (real Streaml
   it('delivers events exactly once, in order, while another widget reruns the whole script over and over', async () => {
     const mark = ledger.mark()
     const before = await stats()
+    await markFrame()
     const clicker = await page.evaluate(() => {
       const w = window as unknown as { __clicks: number; __clicker: ReturnType<typeof setInterval> }
       w.__clicks = 0
@@ -149,9 +162,21 @@ describe.skipIf(missing.length > 0)('the bridge inside st.fragment (real Streaml
     figures.fragmentRunsDuringStream = count('fragment', mark)
     expect(count('run', mark)).toBeGreaterThanOrEqual(20)
     const after = await stats()
-    expect(after.ws_open_by_room[ROOM]).toBe(1)
-    // Full reruns never remount the frame inside the fragment: no new connection.
-    expect(after.ws_connections_total).toBe(before.ws_connections_total)
+    if (await frameKept()) {
+      figures.frameReplacedByStreamlit = 0
+      // The same frame document all along: its one socket stayed open, no new connection.
+      expect(after.ws_open_by_room[ROOM]).toBe(1)
+      expect(after.ws_connections_total).toBe(before.ws_connections_total)
+    } else {
+      // Streamlit replaced the frame inside the fragment (it has dropped elements around a
+      // fragment under reruns before, see python/README.md). A CI run once ended this case with
+      // no socket open; this tells the two causes apart. A new frame connects once and resumes
+      // where the old one was: the exactly-once check above holds either way, and one socket is
+      // left for the room.
+      figures.frameReplacedByStreamlit = 1
+      console.warn('[test/streamlit] Streamlit replaced the frame inside the fragment during the full reruns')
+      await until(async () => (await stats()).ws_open_by_room[ROOM] === 1, 'one socket for the room after Streamlit replaced the frame')
+    }
   })
 
   it('neither repeats nor loses an event across a page reload (a new Streamlit session)', async () => {
