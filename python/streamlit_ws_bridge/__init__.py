@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Callable, Literal
 from urllib.parse import quote
 
-from ._cursor import CursorRegistry, parse_value, split_at_reset
+from ._cursor import CursorRegistry, parse_value
 from ._v2 import declare_v2, v2_available
 
 __all__ = ["BridgeResult", "DEV_URL_ENV", "ws_bridge"]
@@ -202,10 +202,11 @@ def ws_bridge(
         🔴 Disconnected (polling every N s), 🔴 Connection error (retry in N s)),
         styled by the app's theme. With False the component takes no height.
     on_event : callable, optional
-        Called with each new event, in order, before ``ws_bridge`` returns.
-        It must not call Streamlit (a Streamlit call there could be
-        interrupted by a rerun); exceptions propagate, and the events of this
-        run still count as delivered.
+        Called with each new event, in order, before ``ws_bridge`` returns,
+        also across overlapping runs: the calls of one process run one at a
+        time, so keep it quick. It must not call Streamlit (a Streamlit call
+        there could be interrupted by a rerun); exceptions propagate, and the
+        events of this run still count as delivered.
     frame : {"auto", "v2", "iframe"}, default "auto"
         Where the client runs. ``"auto"``: v2 where this Streamlit has it
         (1.51+), else the iframe; with ``STREAMLIT_WS_BRIDGE_DEV_URL`` set, the
@@ -276,10 +277,7 @@ def ws_bridge(
     value = parse_value(raw)
     if value is None:
         return BridgeResult(status={"state": "connecting", "room": room})
-    events, reset = split_at_reset(_registry.take(session_id, key, room, value))
-    if on_event is not None:
-        for event in events:
-            on_event(event)
+    events, reset = _registry.hand_out(session_id, key, room, value, on_event)
     return BridgeResult(
         events=events,
         reset=dict(reset) if reset is not None else None,

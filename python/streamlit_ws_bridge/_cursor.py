@@ -9,7 +9,8 @@ outlives Streamlit sessions: a page reload (new session, empty
 
 Taking is atomic (one lock, no Streamlit call inside), so two overlapping
 script runs of one session, or a stale component value, never hand out an
-event twice.
+event twice. Handing out (``hand_out``) takes and calls the app's ``on_event``
+under a second lock, so two overlapping runs also call it in the events' order.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 Event = dict[str, Any]
 
@@ -96,6 +97,9 @@ class CursorRegistry:
 
     def __init__(self, max_entries: int = 10_000) -> None:
         self._lock = threading.Lock()
+        # Held from a take to the end of its on_event calls. Reentrant: an on_event that calls
+        # ws_bridge (which it must not) misbehaves, but does not hang the process.
+        self._handout = threading.RLock()
         self._max = max_entries
         self._cursors: OrderedDict[tuple[str, str], int] = OrderedDict()
         self._sessions: OrderedDict[tuple[str, str], tuple[str, str]] = OrderedDict()
@@ -132,3 +136,15 @@ class CursorRegistry:
         """The highest sequence handed out for (tab, room), if known."""
         with self._lock:
             return self._cursors.get((tab, room))
+
+    def hand_out(
+        self, session_id: str, key: str, room: str, value: FrameValue, on_event: Callable[[Event], None] | None
+    ) -> tuple[list[Event], Reset | None]:
+        """``take``, split at its last reset, with ``on_event`` called on each event before any
+        other run of this process takes: a run that took first also finishes its calls first."""
+        with self._handout:
+            events, reset = split_at_reset(self.take(session_id, key, room, value))
+            if on_event is not None:
+                for event in events:
+                    on_event(event)
+            return events, reset

@@ -165,3 +165,58 @@ def test_the_order_check_fails_on_a_batch_out_of_order():
         check_batches([[[1, 2]], [[4, 3]]])
     with pytest.raises(AssertionError, match="went backwards"):
         check_batches([[[3, 4], [1, 2]]])
+
+
+def test_overlapping_runs_call_on_event_in_the_events_order():
+    """A run that took events 1-2 and is still in on_event holds back a later run's 3-4."""
+    registry = CursorRegistry()
+    calls: list[str] = []
+    first_called = threading.Event()
+    gate = threading.Event()
+
+    def on_event(event: dict[str, object]) -> None:
+        calls.append(str(event["id"]))
+        if event["id"] == "e1":
+            first_called.set()
+            assert gate.wait(10), "the gate was never opened"
+
+    earlier = threading.Thread(target=registry.hand_out, args=("s", "k", "r", frame("t", [1, 2]), on_event))
+    later = threading.Thread(target=registry.hand_out, args=("s", "k", "r", frame("t", [1, 2, 3, 4]), on_event))
+    earlier.start()
+    try:
+        assert first_called.wait(10)
+        later.start()
+        # Time for the later run to take and call on_event if nothing held it back; it must be waiting.
+        later.join(0.3)
+        assert later.is_alive()
+        assert calls == ["e1"]
+    finally:
+        gate.set()
+        earlier.join(10)
+        if later.ident is not None:
+            later.join(10)
+    assert calls == ["e1", "e2", "e3", "e4"]
+
+
+def test_hand_out_returns_the_events_after_the_last_reset_and_that_reset():
+    registry = CursorRegistry()
+    raw = {
+        "v": 1,
+        "tab": "t",
+        "baseSeq": 0,
+        "lastSeq": 3,
+        "events": [
+            {"seq": 1, "event": {"id": "e1"}},
+            {"seq": 2, "reset": {"reason": "epoch", "resume": "e9"}},
+            {"seq": 3, "event": {"id": "e10"}},
+        ],
+        "messages": [],
+        "status": None,
+    }
+    value = parse_value(raw)
+    assert value is not None
+    seen: list[object] = []
+    events, reset = registry.hand_out("s", "k", "r", value, lambda e: seen.append(e["id"]))
+    assert events == [{"id": "e10"}]
+    assert reset == {"reason": "epoch", "resume": "e9"}
+    assert seen == ["e10"]
