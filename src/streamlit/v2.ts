@@ -25,7 +25,21 @@ interface Mount {
   args: ComponentArgs
   entry: Entry | null
   problem: string | null
+  /** Streamlit's calls on this element so far: a cleanup acts only for the latest one. */
+  calls: number
+  /** A cleanup that came while the element was still in the page, waiting for the next call. */
+  unmountTimer: ReturnType<typeof setTimeout> | null
 }
+
+/**
+ * How long a cleanup that arrives while its element is still in the page waits for Streamlit's
+ * next call on that element before it closes the room anyway. Streamlit loads the module for
+ * each `data` change asynchronously; when `data` changes again before the load finishes, it
+ * still calls the default export for the cancelled change and then that call's cleanup at once,
+ * although the element stays mounted and the call for the newest `data` follows. A real unmount
+ * takes the element out of the page first, and is torn down at once.
+ */
+export const SUPERSEDED_CLEANUP_GRACE_MS = 2000
 
 interface Entry {
   readonly room: Room
@@ -125,17 +139,35 @@ function listen() {
   })
 }
 
-/** Called by Streamlit on mount and on each change of `data`; the returned cleanup runs on unmount. */
+function unmount(mount: Mount, parent: HTMLElement | ShadowRoot) {
+  if (mount.unmountTimer !== null) clearTimeout(mount.unmountTimer)
+  mount.unmountTimer = null
+  if (mounts.get(parent) !== mount) return
+  mounts.delete(parent)
+  detach(mount)
+  mount.indicator.remove()
+}
+
+/**
+ * Called by Streamlit on mount and on each change of `data`. Streamlit runs the returned cleanup
+ * on unmount, and also (Streamlit 1.67's BidiComponent) right away for a call whose `data` was
+ * replaced while the module loaded: only the first ends the room's use by this element.
+ */
 export default function wsBridge(component: V2Component): () => void {
+  const parent = component.parentElement
+  // A load that finished after its element was unmounted: Streamlit calls its cleanup at once.
+  if (!parent.isConnected) return () => {}
   listen()
   const a = readArgs(component.data)
-  const parent = component.parentElement
   let mount = mounts.get(parent)
   if (!mount) {
-    mount = { indicator: newIndicator(parent), setState: component.setStateValue, args: a, entry: null, problem: null }
+    mount = { indicator: newIndicator(parent), setState: component.setStateValue, args: a, entry: null, problem: null, calls: 0, unmountTimer: null }
     mounts.set(parent, mount)
   }
   const current = mount
+  const call = ++current.calls
+  if (current.unmountTimer !== null) clearTimeout(current.unmountTimer)
+  current.unmountTimer = null
   current.setState = component.setStateValue
   attach(current, a)
   const entry = current.entry
@@ -149,9 +181,10 @@ export default function wsBridge(component: V2Component): () => void {
     paint(current)
   }
   return () => {
-    if (mounts.get(parent) !== current) return
-    mounts.delete(parent)
-    detach(current)
-    current.indicator.remove()
+    // The cleanup of a call that a later call on this element replaced: that one's cleanup counts.
+    if (mounts.get(parent) !== current || current.calls !== call) return
+    if (!parent.isConnected) return unmount(current, parent)
+    // Still in the page: most likely a cancelled call's cleanup (see SUPERSEDED_CLEANUP_GRACE_MS).
+    if (current.unmountTimer === null) current.unmountTimer = setTimeout(() => unmount(current, parent), SUPERSEDED_CLEANUP_GRACE_MS)
   }
 }

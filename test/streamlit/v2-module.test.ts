@@ -1,16 +1,17 @@
 // @vitest-environment jsdom
 // The frameless component's page module (src/streamlit/v2.ts) as Streamlit
 // calls it: its default export on mount, again on the same element when
-// `data` changes, and the last returned cleanup on unmount. A real ws server;
-// jsdom stands in for the app's page, setStateValue for Streamlit.
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+// `data` changes, and the last returned cleanup on unmount (after React took
+// the element out of the page), or at once for a call it had cancelled. A real
+// ws server; jsdom stands in for the app's page, setStateValue for Streamlit.
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import type { ComponentValue } from '../../src/streamlit/protocol'
-import wsBridge from '../../src/streamlit/v2'
+import wsBridge, { SUPERSEDED_CLEANUP_GRACE_MS } from '../../src/streamlit/v2'
 import { NodeWebSocket } from '../helpers/bridge'
 import { EventServer, eventually } from '../helpers/ws-server'
 
 let server: EventServer
-const cleanups: Array<() => void> = []
+const cleanups: Array<{ parent: HTMLElement; cleanup: () => void }> = []
 
 beforeAll(() => {
   // The page's WebSocket: jsdom's global one is Node's, whose events jsdom rejects.
@@ -22,7 +23,12 @@ beforeEach(async () => {
 })
 
 afterEach(async () => {
-  for (const cleanup of cleanups.splice(0)) cleanup()
+  vi.useRealTimers()
+  // Unmounted as React does it: the element leaves the page, then the cleanup runs.
+  for (const { parent, cleanup } of cleanups.splice(0)) {
+    parent.remove()
+    cleanup()
+  }
   await server.stop()
 })
 
@@ -39,7 +45,7 @@ function element() {
         values.push(value as ComponentValue)
       },
     })
-    cleanups.push(cleanup)
+    cleanups.push({ parent, cleanup })
     return cleanup
   }
   return { parent, values, call, last: () => values[values.length - 1] }
@@ -59,9 +65,11 @@ describe('the v2 page module', () => {
     await eventually(() => ids(a.last()).includes(event.id) && ids(b.last()).includes(event.id), 'the event in both elements')
     expect(server.connections).toHaveLength(1)
     expect(a.parent.querySelector('[role=status]')?.textContent).toBe('🟢 Connected')
+    a.parent.remove()
     cleanupA()
     expect(a.parent.querySelector('[role=status]')).toBeNull()
     expect(server.open).toHaveLength(1)
+    b.parent.remove()
     cleanupB()
     await server.until(() => server.open.length === 0)
   })
@@ -86,5 +94,59 @@ describe('the v2 page module', () => {
     expect(server.connections).toHaveLength(1)
     // One indicator per element, however often it is called.
     expect(a.parent.querySelectorAll('[role=status]')).toHaveLength(1)
+  })
+
+  it('keeps the socket when Streamlit calls the cleanup of a call it cancelled after the call that replaced it', async () => {
+    const a = element()
+    const cancelled = a.call(args('superseded'))
+    await server.until(() => server.open.length === 1)
+    a.call({ ...args('superseded'), ack: 0 })
+    cancelled()
+    const event = server.emit()
+    await eventually(() => ids(a.last()).includes(event.id), 'an event after the stale cleanup')
+    expect(server.connections).toHaveLength(1)
+    expect(server.open).toHaveLength(1)
+    expect(a.parent.querySelectorAll('[role=status]')).toHaveLength(1)
+  })
+
+  it('keeps the socket when that stale cleanup comes first, while the element is still in the page, and the next call follows', async () => {
+    const a = element()
+    const cancelled = a.call(args('early-cleanup'))
+    await server.until(() => server.open.length === 1)
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
+    cancelled()
+    a.call({ ...args('early-cleanup'), ack: 0 })
+    vi.advanceTimersByTime(SUPERSEDED_CLEANUP_GRACE_MS * 2)
+    vi.useRealTimers()
+    const event = server.emit()
+    await eventually(() => ids(a.last()).includes(event.id), 'an event after the early cleanup')
+    expect(server.connections).toHaveLength(1)
+    expect(server.open).toHaveLength(1)
+    expect(a.parent.querySelectorAll('[role=status]')).toHaveLength(1)
+  })
+
+  it('closes the socket when a cleanup comes while the element is still in the page and no call follows within the grace', async () => {
+    const a = element()
+    const cleanup = a.call(args('no-next-call'))
+    await server.until(() => server.open.length === 1)
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
+    cleanup()
+    expect(a.parent.querySelectorAll('[role=status]')).toHaveLength(1)
+    vi.advanceTimersByTime(SUPERSEDED_CLEANUP_GRACE_MS)
+    vi.useRealTimers()
+    expect(a.parent.querySelector('[role=status]')).toBeNull()
+    await server.until(() => server.open.length === 0)
+  })
+
+  it('opens nothing for a call on an element already out of the page (a load that finished after the unmount)', async () => {
+    const a = element()
+    a.parent.remove()
+    a.call(args('gone'))
+    expect(a.parent.querySelector('[role=status]')).toBeNull()
+    // The room was not opened for it: an element in the page opens it, once.
+    const b = element()
+    b.call(args('gone'))
+    await server.until(() => server.open.length === 1)
+    expect(server.connections).toHaveLength(1)
   })
 })
