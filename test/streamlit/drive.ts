@@ -37,8 +37,13 @@ export async function printTabs(tag: string, tabs: ShownTab[], procs: Array<read
     const shown = await tab.page.evaluate(() => document.body.innerText).catch((err: unknown) => 'unreadable: ' + String(err))
     const light = tab.mode ? await indicator(tab.page, tab.mode).textContent({ timeout: 1000 }).catch(() => 'none') : 'none'
     await tab.page.screenshot({ path: 'test-results/failed-' + tag + '-' + tab.label + '.png', timeout: 5000 }).catch(() => {})
+    // Each bridge's stored status (the page's sessionStorage, which a same-origin frame shares):
+    // its last close code and error tell a server close, a heartbeat death and a remount apart.
+    const statuses = await tab.page.evaluate(() =>
+      Object.keys(sessionStorage).filter((key) => key.startsWith('ws_status_')).map((key) => key + ' ' + sessionStorage.getItem(key)).join('\n'),
+    ).catch((err: unknown) => 'unreadable: ' + String(err))
     console.log('[' + tag + '] tab ' + tab.label + ' at ' + tab.page.url() + ', indicator ' + JSON.stringify(light) + ', page errors ' +
-      JSON.stringify(tab.errors) + ', page text:\n' + shown.slice(-3000))
+      JSON.stringify(tab.errors) + ', stored statuses:\n' + statuses + '\npage text:\n' + shown.slice(-3000))
   }
   for (const [name, proc] of procs) if (proc) console.log('[' + tag + '] ' + name + ' printed (last 3000 chars):\n' + proc.output().slice(-3000))
 }
