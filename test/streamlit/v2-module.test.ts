@@ -54,6 +54,23 @@ function element() {
 const args = (room: string) => ({ url: server.url + '/ws/' + room, room, throttle_ms: 0, show_status: true })
 const ids = (value: ComponentValue | undefined) => (value ? value.events.map((entry) => ('event' in entry ? entry.event.id : 'reset')) : [])
 
+/** An element of `room` after its first call, once the room's socket is open. */
+async function connected(room: string) {
+  const a = element()
+  const cleanup = a.call(args(room))
+  await server.until(() => server.open.length === 1)
+  return { a, cleanup }
+}
+
+/** The element still gets new events, on the room's first and only socket, with its one indicator. */
+async function expectStillServed(a: ReturnType<typeof element>, what: string) {
+  const event = server.emit()
+  await eventually(() => ids(a.last()).includes(event.id), what)
+  expect(server.connections).toHaveLength(1)
+  expect(server.open).toHaveLength(1)
+  expect(a.parent.querySelectorAll('[role=status]')).toHaveLength(1)
+}
+
 describe('the v2 page module', () => {
   it('gives two elements of one room one socket, stores each event in both, and closes the socket with the last cleanup', async () => {
     const a = element()
@@ -97,38 +114,24 @@ describe('the v2 page module', () => {
   })
 
   it('keeps the socket when Streamlit calls the cleanup of a call it cancelled after the call that replaced it', async () => {
-    const a = element()
-    const cancelled = a.call(args('superseded'))
-    await server.until(() => server.open.length === 1)
+    const { a, cleanup: cancelled } = await connected('superseded')
     a.call({ ...args('superseded'), ack: 0 })
     cancelled()
-    const event = server.emit()
-    await eventually(() => ids(a.last()).includes(event.id), 'an event after the stale cleanup')
-    expect(server.connections).toHaveLength(1)
-    expect(server.open).toHaveLength(1)
-    expect(a.parent.querySelectorAll('[role=status]')).toHaveLength(1)
+    await expectStillServed(a, 'an event after the stale cleanup')
   })
 
   it('keeps the socket when that stale cleanup comes first, while the element is still in the page, and the next call follows', async () => {
-    const a = element()
-    const cancelled = a.call(args('early-cleanup'))
-    await server.until(() => server.open.length === 1)
+    const { a, cleanup: cancelled } = await connected('early-cleanup')
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
     cancelled()
     a.call({ ...args('early-cleanup'), ack: 0 })
     vi.advanceTimersByTime(SUPERSEDED_CLEANUP_GRACE_MS * 2)
     vi.useRealTimers()
-    const event = server.emit()
-    await eventually(() => ids(a.last()).includes(event.id), 'an event after the early cleanup')
-    expect(server.connections).toHaveLength(1)
-    expect(server.open).toHaveLength(1)
-    expect(a.parent.querySelectorAll('[role=status]')).toHaveLength(1)
+    await expectStillServed(a, 'an event after the early cleanup')
   })
 
   it('closes the socket when a cleanup comes while the element is still in the page and no call follows within the grace', async () => {
-    const a = element()
-    const cleanup = a.call(args('no-next-call'))
-    await server.until(() => server.open.length === 1)
+    const { a, cleanup } = await connected('no-next-call')
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
     cleanup()
     expect(a.parent.querySelectorAll('[role=status]')).toHaveLength(1)
