@@ -139,9 +139,13 @@ function listen() {
   })
 }
 
-function unmount(mount: Mount, parent: HTMLElement | ShadowRoot) {
+function cancelUnmount(mount: Mount) {
   if (mount.unmountTimer !== null) clearTimeout(mount.unmountTimer)
   mount.unmountTimer = null
+}
+
+function unmount(mount: Mount, parent: HTMLElement | ShadowRoot) {
+  cancelUnmount(mount)
   if (mounts.get(parent) !== mount) return
   mounts.delete(parent)
   detach(mount)
@@ -166,8 +170,7 @@ export default function wsBridge(component: V2Component): () => void {
   }
   const current = mount
   const call = ++current.calls
-  if (current.unmountTimer !== null) clearTimeout(current.unmountTimer)
-  current.unmountTimer = null
+  cancelUnmount(current)
   current.setState = component.setStateValue
   attach(current, a)
   const entry = current.entry

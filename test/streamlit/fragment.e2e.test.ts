@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CHROMIUM_ARGS, executablePath } from '../browser/browser'
-import { FRAME } from './drive'
+import { clickRerunEvery, expectExactlyOnce, FRAME } from './drive'
 import { Ledger } from './ledger'
 import { type Proc, startGameServer, startStreamlit, until } from './processes'
 import { streamlitMissing } from './requirements'
@@ -71,12 +71,6 @@ describe.skipIf(missing.length > 0)('the bridge inside st.fragment (real Streaml
   })
   const frameKept = () => page.locator(FRAME).evaluate((el) =>
     ((el as HTMLIFrameElement).contentWindow as (Window & { __wsbMarked?: boolean }) | null)?.__wsbMarked === true)
-  /** Everything injected so far reached the script once, in the server's order, and nothing twice. */
-  function expectExactlyOnce() {
-    const all = delivered()
-    expect(all.filter((id) => injected.includes(id))).toEqual(injected)
-    expect(new Set(all).size).toBe(all.length)
-  }
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'wsb-fragment-'))
@@ -112,7 +106,7 @@ describe.skipIf(missing.length > 0)('the bridge inside st.fragment (real Streaml
       if (volley % 4 === 3) await waitDelivered(ids, 'volley ' + (volley + 1))
     }
     await waitDelivered(injected, 'the 100 events')
-    expectExactlyOnce()
+    expectExactlyOnce(delivered(), injected)
     figures.fragmentRunsForEvents = count('fragment', mark)
     figures.fullRunsForEvents = count('run', mark)
     expect(count('fragment', mark)).toBeGreaterThan(0)
@@ -127,19 +121,7 @@ describe.skipIf(missing.length > 0)('the bridge inside st.fragment (real Streaml
     const mark = ledger.mark()
     const before = await stats()
     await markFrame()
-    const clicker = await page.evaluate(() => {
-      const w = window as unknown as { __clicks: number; __clicker: ReturnType<typeof setInterval> }
-      w.__clicks = 0
-      w.__clicker = setInterval(() => {
-        const button = Array.from(document.querySelectorAll('button')).find((b) => (b.textContent || '').trim() === 'rerun')
-        if (button) {
-          button.click()
-          w.__clicks++
-        }
-      }, 30)
-      return true
-    })
-    expect(clicker).toBe(true)
+    const stopClicking = await clickRerunEvery(page, 30)
     let clicks = 0
     try {
       for (let volley = 0; volley < 20; volley++) {
@@ -149,14 +131,10 @@ describe.skipIf(missing.length > 0)('the bridge inside st.fragment (real Streaml
         await inject(5)
       }
     } finally {
-      clicks = await page.evaluate(() => {
-        const w = window as unknown as { __clicks: number; __clicker: ReturnType<typeof setInterval> }
-        clearInterval(w.__clicker)
-        return w.__clicks
-      })
+      clicks = await stopClicking()
     }
     await waitDelivered(injected, 'the events streamed under full reruns')
-    expectExactlyOnce()
+    expectExactlyOnce(delivered(), injected)
     figures.clicksDuringStream = clicks
     figures.fullRunsDuringStream = count('run', mark)
     figures.fragmentRunsDuringStream = count('fragment', mark)
@@ -188,7 +166,7 @@ describe.skipIf(missing.length > 0)('the bridge inside st.fragment (real Streaml
     await page.getByText('state: connected').waitFor()
     await waitDelivered(second, 'the events after the reload')
     expect(ledger.sessions(TAB).size).toBe(sessions + 1)
-    expectExactlyOnce()
+    expectExactlyOnce(delivered(), injected)
     await until(async () => (await stats()).ws_open_by_room[ROOM] === 1, 'one socket for the room after the reload')
     figures.eventsDelivered = delivered().length
   })
