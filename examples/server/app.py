@@ -34,10 +34,9 @@ from fastapi.middleware.cors import CORSMiddleware  # noqa: E402
 from fastapi.responses import Response  # noqa: E402
 from pydantic import BaseModel, Field  # noqa: E402
 from starlette.types import ASGIApp, Message, Receive, Scope, Send  # noqa: E402
-from ws_bridge_server import Bridge, Settings, Stats, bridge_router, driver_router, make_token  # noqa: E402
-from ws_bridge_server.driver import MAX_BURST  # noqa: E402,F401  (re-exported for the tests)
-from ws_bridge_server.health import health_router  # noqa: E402
-from ws_bridge_server.serve import cli_parser, run, settings_from  # noqa: E402
+from ws_bridge_server import Bridge, Settings, Stats, bridge_router, health_router, make_token, publish_router  # noqa: E402
+from ws_bridge_server.http.publish import MAX_BURST  # noqa: E402,F401  (re-exported for the tests)
+from ws_bridge_server.run import cli_parser, run, settings_from  # noqa: E402
 
 from game import Game  # noqa: E402
 
@@ -95,8 +94,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # The bridge: WS /ws/{room}/{player}, GET /rooms/{room}/events (the polling fallback) ...
     app.include_router(bridge_router(bridge, socket_path="/ws/{room}/{client}"))
-    # ... and POST /rooms/{room}/events, the test and benchmark driver.
-    app.include_router(driver_router(bridge))
+    # ... and POST /rooms/{room}/events, the test publish endpoint.
+    app.include_router(publish_router(bridge))
 
     # GET /health: 200, or 503 while a SIGTERM drains this replica (the balancer's check).
     app.include_router(health_router(bridge))

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import OrderedDict, deque
 from typing import Any
 
-from ws_bridge_server import Bridge, Connection, Hooks, StoredEvent, make_id
+from ws_bridge_server import Bridge, Connection, Hooks, Step, StoredEvent, make_id, step
 
 MESSAGES_IN_STATE = 50
 MAX_VOTES_PER_ROOM = 1000
@@ -55,7 +55,7 @@ class Game:
 
     def observe(self, stored: StoredEvent) -> None:
         room = self.rooms.get(stored.room)
-        if room is None or not stored.follows(room.epoch, room.last):
+        if room is None or step((room.epoch, room.last), stored.epoch, stored.seq) is not Step.NEXT:
             if stored.seq != 1:  # joined mid-history: fold it from the store when asked
                 self.rooms.pop(stored.room, None)
                 return

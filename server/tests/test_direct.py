@@ -2,37 +2,45 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from types import SimpleNamespace
 
+import pytest
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+
 from ws_bridge_server import Bridge, Settings
-from ws_bridge_server.direct import find
+from ws_bridge_server.live import direct
+from ws_bridge_server.live.direct import find_for
+from ws_bridge_server.run import bare_app
 
 from bridgekit import RunningServer, recv
 
 Factory = Callable[..., RunningServer]
 
 
-def _sansio(extensions: list[object]) -> object:
-    cls = type("WebSocketsSansIOProtocol", (), {"send": lambda self, message: None})
-    protocol = cls()
+def _sansio(extensions: list[object]) -> WebSocketsSansIOProtocol:
+    """uvicorn's real protocol class, with only the state the writer reads."""
+    protocol = object.__new__(WebSocketsSansIOProtocol)
     protocol.__dict__.update(transport=None, writable=None, handshake_complete=True, close_sent=False,
                              disconnected=False, initial_response=None, conn=SimpleNamespace(extensions=extensions))
     return protocol
 
 
-def test_it_is_found_behind_wrapping_closures_and_not_with_an_extension_on() -> None:
-    plain = _sansio([])
+def _socket(send: object) -> object:
+    return SimpleNamespace(_send=send)  # where Starlette's WebSocket keeps the ASGI send
 
-    def wrap(send: Callable[[object], None]) -> Callable[[object], None]:
-        def sender(message: object) -> None:
-            send(message)
+
+def test_it_is_found_behind_wrapping_closures_and_not_with_an_extension_on() -> None:
+    def wrap(send: Callable[[object], object]) -> Callable[[object], object]:
+        def sender(message: object) -> object:
+            return send(message)
         return sender
 
-    assert find(wrap(wrap(plain.send))) is not None  # type: ignore[attr-defined]
-    assert find(wrap(_sansio(["permessage-deflate"]).send)) is None  # type: ignore[attr-defined]
-    assert find(wrap(lambda message: None)) is None
-    assert find(None) is None
+    assert find_for(_socket(wrap(wrap(_sansio([]).send)))) is not None
+    assert find_for(_socket(wrap(_sansio(["permessage-deflate"]).send))) is None
+    assert find_for(_socket(wrap(lambda message: None))) is None
+    assert find_for(SimpleNamespace()) is None
 
 
 def _deliver_through(server: RunningServer, bridge: Bridge, room: str, count: int) -> tuple[list[str], list[str], bool]:
@@ -60,3 +68,25 @@ def test_with_direct_writes_off_the_same_events_go_the_asgi_way(make_bridge_serv
     ids, got, direct = _deliver_through(server, bridge, "d2", 500)
     assert not direct and got == ids
     assert server.stats()["ws_frames_direct"] == 0
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # uvicorn deprecates that protocol: that is the point
+def test_under_another_websocket_implementation_it_falls_back_to_asgi_and_says_so_once(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """uvicorn's legacy websockets protocol has no transport we may write to: the ASGI way, every frame."""
+    monkeypatch.setattr(direct, "_logged", set())  # "once" is per process: start this process's count here
+    bridge = Bridge(settings=Settings())
+    server = RunningServer(bare_app(bridge, publish_endpoint=True), ws="websockets")
+    try:
+        with caplog.at_level(logging.WARNING, logger="ws_bridge_server"):
+            first = _deliver_through(server, bridge, "d3", 100)
+            second = _deliver_through(server, bridge, "d4", 100)
+        for ids, got, went_direct in (first, second):
+            assert not went_direct and got == ids
+        assert server.stats()["ws_frames_direct"] == 0
+        said = [r.getMessage() for r in caplog.records if "through ASGI sends" in r.getMessage()]
+        assert len(said) == 1, said
+        print(f"\nlegacy websockets protocol: 200 events in order, 0 direct, fallback logged once: {said[0]}")
+    finally:
+        server.stop()

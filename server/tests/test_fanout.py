@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 
 from ws_bridge_server import Settings, StoredEvent, make_token, origin_allowed, verify_token
-from ws_bridge_server.hub import Connection, Hub, Stats, TokenBucket
+from ws_bridge_server.live.connection import Connection
+from ws_bridge_server.live.hub import Hub
+from ws_bridge_server.live.socket import TokenBucket
+from ws_bridge_server.live.stats import Stats
 
 
 def event(text: str, seq: int) -> StoredEvent:
@@ -31,8 +34,14 @@ class FakeSocket:
 
 def conn(ws: FakeSocket, stats: Stats, player: str = "p", queue_size: int = 100) -> Connection:
     conn = Connection(ws, "r", player, stats, queue_size=queue_size, send_timeout=0.05)
-    conn.go_live("e", 0)
+    conn.position = ("e", 0)
     return conn
+
+
+def live_in(hub: Hub, c: Connection, position: tuple[str, int] = ("e", 0)) -> None:
+    """Joins `c` to the hub and makes it live at `position`, as a finished replay does."""
+    hub.join(c, c.outbox.maxsize)
+    hub.go_live(c, position)
 
 
 def queued(c: Connection) -> list[str | int]:
@@ -50,8 +59,8 @@ def test_hung_socket_does_not_block_the_others() -> None:
     async def scenario() -> None:
         stats, hub = Stats(), Hub()
         fast, slow = conn(FakeSocket(), stats, "a"), conn(FakeSocket("hang"), stats, "b")
-        hub.join(fast)
-        hub.join(slow)
+        live_in(hub, fast)
+        live_in(hub, slow)
         writers = [asyncio.create_task(c.run_writer()) for c in (fast, slow)]
         for i in range(3):
             hub.deliver(event(f"m{i}", i + 1))  # synchronous: only enqueues
@@ -127,7 +136,7 @@ def test_hub_rooms_and_players() -> None:
         stats, hub = Stats(), Hub()
         a1, a2, b = conn(FakeSocket(), stats, "ann"), conn(FakeSocket(), stats, "ann"), conn(FakeSocket(), stats, "bob")
         for c in (a1, b, a2):
-            hub.join(c)
+            live_in(hub, c)
         assert hub.clients("r") == ["ann", "bob"]  # join order, one entry per player (two tabs)
         assert hub.snapshot(stats)["ws_open_by_room"] == {"r": 3} and hub.watching("r")
         for c in (a1, a2, b):
@@ -178,10 +187,10 @@ def test_a_socket_that_is_not_live_yet_holds_events_and_a_flood_closes_it_1013()
     async def scenario() -> None:
         stats, hub = Stats(), Hub()
         waiting = Connection(FakeSocket(), "r", "p", stats, queue_size=3, send_timeout=0.05)
-        hub.join(waiting)
+        joining = hub.join(waiting, waiting.outbox.maxsize)
         for i in range(3):
             hub.deliver(event(f"m{i}", i + 1))
-        assert [e.seq for e in waiting.pending] == [1, 2, 3] and waiting.outbox.empty()
+        assert [e.seq for e in joining.held] == [1, 2, 3] and waiting.outbox.empty()
         hub.deliver(event("m3", 4))  # more than its outbox could take once live
         assert waiting.closing
         await asyncio.wait_for(waiting.run_writer(), 10)
@@ -193,8 +202,7 @@ def test_a_socket_that_is_not_live_yet_holds_events_and_a_flood_closes_it_1013()
 def test_a_live_socket_is_not_given_again_what_its_replay_already_covered() -> None:
     async def scenario() -> None:
         hub, c = Hub(), Connection(FakeSocket(), "r", "p", Stats(), queue_size=10, send_timeout=0.05)
-        hub.join(c)
-        c.go_live("e", 5)  # its replay ended at e-5; the store's reader is still at e-2
+        live_in(hub, c, ("e", 5))  # its replay ended at e-5; the store's reader is still at e-2
         for seq in range(3, 9):
             hub.deliver(event(f"m{seq}", seq))
         assert queued(c) == ["m6", "m7", "m8"] and not c.closing
@@ -205,8 +213,7 @@ def test_a_live_socket_is_not_given_again_what_its_replay_already_covered() -> N
 def test_a_client_reset_to_a_new_epoch_never_gets_an_event_of_the_old_one() -> None:
     async def scenario() -> None:
         hub, c = Hub(), Connection(FakeSocket(), "r", "p", Stats(), queue_size=10, send_timeout=0.05)
-        hub.join(c)
-        c.go_live("new", 3)  # reset to new-3; a reader behind the lost history still sends old-9
+        live_in(hub, c, ("new", 3))  # reset to new-3; a reader behind the lost history still sends old-9
         hub.deliver(StoredEvent("r", "old", 9, {}, "old9", 4))
         hub.deliver(StoredEvent("r", "new", 4, {}, "new4", 4))
         assert queued(c) == [1012] and c.closing  # it resumes with since=new-3: nothing silent
@@ -217,8 +224,7 @@ def test_a_client_reset_to_a_new_epoch_never_gets_an_event_of_the_old_one() -> N
 def test_a_gap_in_what_a_live_socket_is_offered_closes_it_instead_of_skipping() -> None:
     async def scenario() -> None:
         hub, c = Hub(), Connection(FakeSocket(), "r", "p", Stats(), queue_size=10, send_timeout=0.05)
-        hub.join(c)
-        c.go_live("e", 1)
+        live_in(hub, c, ("e", 1))
         hub.deliver(event("m2", 2))
         hub.deliver(event("m4", 4))
         assert queued(c) == [1012]  # m2 was discarded with the close: the client resumes from e-1

@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from ws_bridge_server import Bridge, MemoryStore, Replay, StoredEvent
-from ws_bridge_server.hub import Connection
-from ws_bridge_server.session import join
+from ws_bridge_server.live.connection import Connection
+from ws_bridge_server.live.join import join
 
 
 class SlowStore(MemoryStore):
@@ -26,7 +26,7 @@ class SlowStore(MemoryStore):
     async def read(self, room: str, since: str | None, *, socket: bool) -> Replay:
         for _ in range(self.before):
             await asyncio.sleep(0)
-        replay = self.read_now(room, since, socket=socket)
+        replay = await super().read(room, since, socket=socket)  # answers at once: no suspension point
         for _ in range(self.after):
             await asyncio.sleep(0)
         return replay
@@ -36,7 +36,7 @@ class SlowStore(MemoryStore):
         if self.room(room).last + 1 in self.drop:  # a notification lost on the way (a dropped link)
             self.subscriber = type("Deaf", (), {"deliver": lambda s, e: None, "watching": lambda s, r: True})()
         try:
-            return self.publish_now(room, kind, payload)
+            return await super().publish(room, kind, payload)  # no suspension point either
         finally:
             self.subscriber = real
 
@@ -57,7 +57,7 @@ def joined_seqs(store: SlowStore, since_seq: int, publish_during: int) -> tuple[
         bridge = Bridge(store)
         published = [await bridge.publish("r", "t", {}) for _ in range(10)]
         conn = Connection(Sink(), "r", "c", bridge.stats, queue_size=10_000, send_timeout=5)
-        bridge.hub.join(conn)
+        joining = bridge.hub.join(conn, conn.outbox.maxsize)
 
         async def meanwhile() -> None:
             for _ in range(publish_during):
@@ -65,8 +65,17 @@ def joined_seqs(store: SlowStore, since_seq: int, publish_during: int) -> tuple[
                 await asyncio.sleep(0)
 
         since = published[since_seq - 1].id if since_seq else None
-        await asyncio.gather(join(bridge, conn, since), meanwhile())
-        assert conn.live and not conn.closing
+        went_live: list[tuple[str, int]] = []
+
+        def go_live(position: tuple[str, int]) -> None:
+            went_live.append(position)
+            bridge.hub.go_live(conn, position)
+
+        async def read(room: str, since: str | None) -> Replay:
+            return await bridge.read(room, since, socket=True)
+
+        await asyncio.gather(join(joining, read, since, go_live), meanwhile())
+        assert len(went_live) == 1 and not conn.closing
         for _ in range(publish_during):  # live now: these go straight to the outbox
             await bridge.publish("r", "t", {})
         got: list[int] = []

@@ -13,7 +13,9 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "conformance"))
 from redis_process import RedisProcess  # noqa: E402
 from ws_bridge_server import StoredEvent  # noqa: E402
-from ws_bridge_server.stores.redis import PAGE, RedisStore  # noqa: E402
+from ws_bridge_server.events import new_body  # noqa: E402
+from ws_bridge_server.stores.redis import RedisStore  # noqa: E402
+from ws_bridge_server.stores.redis.streams import PAGE  # noqa: E402
 
 TIMEOUT = 15.0  # bounds a failing wait only
 
@@ -121,10 +123,10 @@ def test_a_killed_reader_connection_reads_the_missed_range_back_before_anything_
         got = {room: [e.id for e in seen.seen if e.room == room] for room in rooms}
         assert got == expected  # every event once, in order, per room
         assert seen.lost_rooms == []
-        assert killed == 6 and replica.fanout.reconnects >= 3
+        assert killed == 6 and replica.follower.reconnects >= 3
         figure = (f"{killed} reader connections killed in 3 rounds (CLIENT KILL TYPE pubsub) while "
                   f"{missed} events were published: "
-                  f"{replica.fanout.reconnects} reconnects, {replica.fanout.healed} read back from the streams, "
+                  f"{replica.follower.reconnects} reconnects, {replica.follower.healed} read back from the streams, "
                   f"{sum(map(len, got.values()))}/{total} delivered, 0 lost, 0 duplicated")
         await replica.close()
         await publisher.close()
@@ -173,7 +175,7 @@ def test_a_durable_redis_keeps_the_epoch_across_crashes_under_a_running_store(
     async def scenario() -> str:
         store = RedisStore(redis_server.url)
         await store.start()
-        assert store.durable_run == store.run_id != ""
+        assert store.streams.durable_run == store.streams.run_id != ""
         written = [await store.publish("r", "tick", {}) for _ in range(5)]
         for _ in range(2):  # the second crash comes right after a publish on the restarted Redis
             redis_server.restart()  # SIGKILL and start: AOF with appendfsync always lost nothing
@@ -200,11 +202,11 @@ def test_a_publish_repeated_with_its_token_is_stored_once(
         seen = Recorder()
         store.attach(seen)
         await store.start()
-        args = ["cafe0001", store.durable_run, store.retention, '"type":"t","room":"r","ts":1}', store.channel, "tok-1"]
-        first = await store._publish(keys=store.keys("r"), args=args)
-        again = await store._publish(keys=store.keys("r"), args=args)
+        body = new_body("r", "t", {})
+        first = await store.streams.append("r", body, store.retention, "tok-1")
+        again = await store.streams.append("r", body, store.retention, "tok-1")
         other = await store.publish("r", "t", {})
-        assert again == first and other.seq == int(first[1]) + 1
+        assert again == first and other.seq == first.seq + 1
         replay = await store.read("r", None, socket=False)
         assert [e.seq for e in replay.events] == [1, 2]
         await until(lambda: len(seen.seen) == 2, "both events passed on")

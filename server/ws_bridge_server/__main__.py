@@ -1,3 +1,3 @@
-from .serve import main
+from .run import main
 
 main()

@@ -1,43 +1,28 @@
-"""The core: one store, the live sockets of this replica, and the app's hooks."""
+"""The facade: one store, the live sockets of this replica, the app's hooks and listeners.
+
+It is the store's one subscriber (every event once, in id order) and hands each
+event to the hub and the listeners. Socket code lives in `live/`; a socket's
+session gets only the services it needs, never this object.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from .hub import Connection, Hub, Stats
-from .session import ReceivingSocket, serve_socket
+from .events import StoredEvent
+from .live.hub import Hub
+from .live.socket import Hooks, ReceivingSocket, Services, serve
+from .live.stats import Stats
 from .settings import Settings
-from .store import EventStore, Replay, StoredEvent
-from .stores import FileStore, MemoryStore
+from .store import EventStore, Replay
+from .stores import store_for
 
 log = logging.getLogger("ws_bridge_server")
 
 Listener = Callable[[StoredEvent], None]
-
-
-@dataclass
-class Hooks:
-    """What the app adds to a socket's life. Frames other than ping go to `on_frame`;
-    without it they are answered with an error frame."""
-
-    on_join: Callable[[Connection], Awaitable[None]] | None = None
-    on_leave: Callable[[Connection], Awaitable[None]] | None = None
-    on_frame: Callable[[Connection, dict[str, Any]], Awaitable[None]] | None = None
-
-
-def store_for(settings: Settings) -> EventStore:
-    """The Redis store if `redis_url` is set, the file store if `event_log_path` is, else the memory store."""
-    if settings.redis_url:
-        from .stores.redis import RedisStore  # optional dependency: imported only when asked for
-
-        return RedisStore(settings.redis_url, settings.replay_log_size, max_rooms=settings.max_rooms)
-    if settings.event_log_path:
-        return FileStore(settings.event_log_path, settings.replay_log_size, settings.max_rooms)
-    return MemoryStore(settings.replay_log_size, settings.max_rooms)
 
 
 class Bridge:
@@ -54,6 +39,8 @@ class Bridge:
         self.draining = False
         self._started = False
         self.store.attach(self)
+        self._services = Services(self.hub, self._read_for_socket, lambda: self.hooks, self.settings, self.stats,
+                                  lambda: self.draining)
 
     async def start(self) -> None:
         """Starts the store; also done on first use, so mounting without a lifespan works."""
@@ -111,8 +98,11 @@ class Bridge:
     # --- sockets --------------------------------------------------------------
 
     async def serve(self, ws: ReceivingSocket, room: str, client: str, since: str | None) -> None:
-        """Serves one accepted socket until either side stops (see session.py)."""
-        await serve_socket(self, ws, room, client, since)
+        """Serves one accepted socket until either side stops (live/socket.py)."""
+        await serve(self._services, ws, room, client, since)
+
+    async def _read_for_socket(self, room: str, since: str | None) -> Replay:
+        return await self.read(room, since, socket=True)
 
     def clients(self, room: str) -> list[str]:
         return self.hub.clients(room)

@@ -3,6 +3,9 @@
 Every store answers the socket and the fallback poll through `decide()`, so the
 two can never disagree (PROTOCOL.md, "Resume"). Ids are `"<epoch>-<seq>"`: the
 epoch names one lifetime of a room's history, `seq` counts 1, 2, 3 ... in it.
+
+It also owns the one rule for "is this the next event?" (`step`): the join, each
+live socket, the Redis follower and the example game all ask it.
 """
 
 from __future__ import annotations
@@ -11,10 +14,11 @@ import json
 import re
 import secrets
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 
-# A cursor longer than this is no id of ours: answered "unknown" without parsing it.
-MAX_CURSOR_CHARS = 64
+# A `since` longer than this is no id of ours: answered "unknown" without parsing it.
+MAX_ID_CHARS = 64
 _ID = re.compile(r"([0-9A-Za-z_.~]{1,32})-(0|[1-9][0-9]{0,17})")
 
 
@@ -32,11 +36,11 @@ def make_id(epoch: str, seq: int) -> str:
     return f"{epoch}-{seq}"
 
 
-def parse_id(cursor: str) -> tuple[str, int] | None:
+def parse_id(text: str) -> tuple[str, int] | None:
     """(epoch, seq) of one of our ids, or None for anything else."""
-    if len(cursor) > MAX_CURSOR_CHARS:
+    if len(text) > MAX_ID_CHARS:
         return None
-    m = _ID.fullmatch(cursor)
+    m = _ID.fullmatch(text)
     return (m.group(1), int(m.group(2))) if m else None
 
 
@@ -49,8 +53,30 @@ class Window:
     last: int
 
     @property
-    def cursor(self) -> str:
+    def last_id(self) -> str:
         return make_id(self.epoch, self.last)
+
+
+# (epoch, seq) of the last event something was given or has folded in.
+Position = tuple[str, int]
+
+
+class Step(Enum):
+    """Where an event stands relative to a position."""
+
+    SEEN = "seen"  # at or before it, same epoch: already given
+    NEXT = "next"  # right after it: pass it on
+    GAP = "gap"  # later in the same epoch, with events missing in between
+    OTHER_EPOCH = "other epoch"  # the room's history started over (or this is an older life)
+
+
+def step(position: Position, epoch: str, seq: int) -> Step:
+    """The one "does this event follow on?" rule."""
+    if epoch != position[0]:
+        return Step.OTHER_EPOCH
+    if seq <= position[1]:
+        return Step.SEEN
+    return Step.NEXT if seq == position[1] + 1 else Step.GAP
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,4 +128,4 @@ def decide(since: str | None, window: Window, *, socket: bool) -> Decision:
 
 def _reset(since: str, window: Window, reason: str) -> Decision:
     # Only events after `resume` follow a reset; at the time of the decision there are none.
-    return Decision(after=window.last, reset=Reset(since, window.cursor, reason))
+    return Decision(after=window.last, reset=Reset(since, window.last_id, reason))

@@ -4,55 +4,19 @@ A store assigns ids, keeps each room's bounded history and tells the replica's
 single subscriber about every event it publishes, in publish order (= id
 order). The memory and file stores are in `stores/`; a networked store (Redis)
 implements the same four methods. What the server does with a socket (replay,
-then live, with no gap and no duplicate) is in `session.py` and works with any
+then live, with no gap and no duplicate) is in `live/join.py` and works with any
 store that keeps these promises.
 """
 
 from __future__ import annotations
 
-import time
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from .protocol import Reset, Window, encode, make_id
-
-Event = dict[str, Any]
-
-# Fields the server owns; a published payload can never override them.
-RESERVED_FIELDS = frozenset({"id", "type", "room", "ts"})
-
-
-@dataclass(frozen=True, slots=True)
-class StoredEvent:
-    room: str
-    epoch: str
-    seq: int
-    event: Event
-    # Serialized once at publish and shared by every socket, poll and replay.
-    text: str
-    nbytes: int
-
-    @property
-    def id(self) -> str:
-        return make_id(self.epoch, self.seq)
-
-    def follows(self, epoch: str, seq: int) -> bool:
-        """True if this event comes right after `epoch`-`seq`, with nothing in between."""
-        return self.epoch == epoch and self.seq == seq + 1
-
-
-def make_event(room: str, epoch: str, seq: int, kind: str, payload: Mapping[str, Any]) -> StoredEvent:
-    """Builds the frame `{"id","type","room","ts",...payload}`. Raises ValueError for non-JSON payloads."""
-    event: Event = {"id": make_id(epoch, seq), "type": kind, "room": room, "ts": time.time() * 1000}
-    event.update((k, v) for k, v in payload.items() if k not in RESERVED_FIELDS)
-    return stored(room, epoch, seq, event)
-
-
-def stored(room: str, epoch: str, seq: int, event: Event) -> StoredEvent:
-    text = encode(event)
-    return StoredEvent(room, epoch, seq, event, text, len(text.encode()))
+from .events import StoredEvent
+from .protocol import Reset, Window
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +30,7 @@ class Replay:
 
 
 class Subscriber(Protocol):
-    """The replica's one subscription (the hub), never one per client."""
+    """The replica's one subscription (the Bridge), never one per client."""
 
     def deliver(self, event: StoredEvent) -> None:
         """Every published event once, in publish order per room; must not block. A store

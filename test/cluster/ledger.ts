@@ -5,7 +5,7 @@ import type { Client } from './clients'
 
 const PAGE = 5000
 
-/** Every retained event id of `room`, in stream order: `wsb:{room}:stream`, field `e` = the event's JSON. */
+/** Every retained event id of `room`, in stream order: `wsb:{room}:stream`, entry `<seq>-0`, field `ep` = its epoch. */
 export async function streamIds(redisPort: number, room: string): Promise<string[]> {
   const key = 'wsb:{' + room + '}:stream'
   const ids: string[] = []
@@ -16,11 +16,11 @@ export async function streamIds(redisPort: number, room: string): Promise<string
     let last: string | null = null
     let count = 0
     for (let i = 0; i < lines.length; i++) {
-      if (/^\d+-\d+$/.test(lines[i]) && lines[i + 1] === 'e') {
+      if (/^\d+-\d+$/.test(lines[i]) && lines[i + 1] === 'ep') {
         last = lines[i]
-        ids.push((JSON.parse(lines[i + 2]) as { id: string }).id)
+        ids.push(lines[i + 2] + '-' + lines[i].split('-')[0])
         count++
-        i += 2
+        i += 4 // the entry id, then ep <epoch> e <body>
       }
     }
     if (count < PAGE || last === null) return ids

@@ -1,6 +1,22 @@
-"""Store implementations: `MemoryStore` (default) and `FileStore` (EVENT_LOG_PATH)."""
+"""The stores: `MemoryStore` (default), `FileStore` (EVENT_LOG_PATH), `RedisStore` (REDIS_URL, in `redis/`)."""
 
+from __future__ import annotations
+
+from ..settings import Settings
+from ..store import EventStore
 from .file import FileStore
 from .memory import MemoryStore, RoomLog
 
-__all__ = ["FileStore", "MemoryStore", "RoomLog"]
+
+def store_for(settings: Settings) -> EventStore:
+    """The Redis store if `redis_url` is set, the file store if `event_log_path` is, else the memory store."""
+    if settings.redis_url:
+        from .redis import RedisStore  # optional dependency: imported only when asked for
+
+        return RedisStore(settings.redis_url, settings.replay_log_size, max_rooms=settings.max_rooms)
+    if settings.event_log_path:
+        return FileStore(settings.event_log_path, settings.replay_log_size, settings.max_rooms)
+    return MemoryStore(settings.replay_log_size, settings.max_rooms)
+
+
+__all__ = ["FileStore", "MemoryStore", "RoomLog", "store_for"]

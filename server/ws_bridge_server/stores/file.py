@@ -18,8 +18,8 @@ import json
 import os
 from typing import IO
 
+from ..events import StoredEvent, read_event
 from ..protocol import encode
-from ..store import StoredEvent, stored
 from .memory import MemoryStore, RoomLog
 
 FORMAT = 1
@@ -33,9 +33,6 @@ class FileStore(MemoryStore):
         self._file: IO[str] | None = None
 
     async def start(self) -> None:
-        self.start_now()
-
-    def start_now(self) -> None:
         if self._file is not None:
             return
         lines = self._read_complete_lines()
@@ -64,15 +61,15 @@ class FileStore(MemoryStore):
         self.epoch = str(header["epoch"])
         for line in lines[1:]:
             entry = json.loads(line)
-            epoch, seq, event = str(entry["epoch"]), int(entry["seq"]), entry["event"]
-            room = str(event["room"])
+            event = read_event(entry["event"])
+            epoch, seq, room = event.epoch, event.seq, event.room
             log = self.rooms.get(room)
             if log is None or not (log.epoch == epoch and log.last + 1 == seq):
                 # A new room, or one that was evicted and began a new life: its history starts over.
                 if log is None and len(self.rooms) >= self.max_rooms:
                     self._evict_one()
                 log = self.rooms[room] = RoomLog(epoch, self.retention, last=seq - 1)
-            log.append(stored(room, epoch, seq, event))
+            log.append(event)
             self.rooms.move_to_end(room)
             self.loaded += 1
 

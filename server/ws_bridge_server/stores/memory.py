@@ -12,8 +12,9 @@ from collections.abc import Mapping
 from itertools import islice
 from typing import Any
 
+from ..events import StoredEvent, new_body, with_id
 from ..protocol import Window, decide, new_epoch
-from ..store import EventStore, NoSubscriber, Replay, StoredEvent, Subscriber, make_event
+from ..store import EventStore, NoSubscriber, Replay, Subscriber
 
 
 class RoomLog:
@@ -76,12 +77,10 @@ class MemoryStore(EventStore):
             self.evictions += 1
 
     async def publish(self, room: str, kind: str, payload: Mapping[str, Any]) -> StoredEvent:
-        return self.publish_now(room, kind, payload)
-
-    def publish_now(self, room: str, kind: str, payload: Mapping[str, Any]) -> StoredEvent:
-        """`publish` without a suspension point: id, append, trim and notify happen at once."""
+        """No suspension point: id, append, trim and notify happen at once."""
+        body = new_body(room, kind, payload)  # raises before any change
         log = self.room(room)
-        event = make_event(room, log.epoch, log.last + 1, kind, payload)  # raises before any change
+        event = with_id(log.epoch, log.last + 1, body)
         self._persist(event)
         log.append(event)
         self.rooms.move_to_end(room)
@@ -92,9 +91,6 @@ class MemoryStore(EventStore):
         """Hook for a durable copy, written before anyone can see the event."""
 
     async def read(self, room: str, since: str | None, *, socket: bool) -> Replay:
-        return self.read_now(room, since, socket=socket)
-
-    def read_now(self, room: str, since: str | None, *, socket: bool) -> Replay:
         log = self.room(room)
         window = log.window()
         decision = decide(since, window, socket=socket)

@@ -15,8 +15,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Request, WebSocket
 from fastapi.responses import Response
 
-from .auth import origin_allowed, verify_token
-from .bridge import Bridge
+from ..auth import origin_allowed, verify_token
+from ..bridge import Bridge
 
 Name = Annotated[str, Path(min_length=1, max_length=128)]
 
@@ -26,7 +26,6 @@ def bridge_router(
     *,
     socket_path: str = "/ws/{room}/{client}",
     poll_path: str = "/rooms/{room}/events",
-    since_param: str = "since",
 ) -> APIRouter:
     """Both paths must name `{room}`; the socket path also `{client}` (a player, a user, a tab)."""
 
@@ -52,11 +51,11 @@ def bridge_router(
             # After accept, so a browser client sees 1008 (and can fetch a new token).
             await ws.close(1008, "invalid or expired token")
             return
-        await bridge.serve(ws, room, client, ws.query_params.get(since_param))
+        await bridge.serve(ws, room, client, ws.query_params.get("since"))
 
     @router.get(poll_path)
     async def poll(room: Name, request: Request) -> Response:
-        body = await bridge.poll(room, request.query_params.get(since_param))
+        body = await bridge.poll(room, request.query_params.get("since"))
         return Response(body, media_type="application/json")
 
     return router

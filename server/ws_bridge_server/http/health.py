@@ -3,7 +3,7 @@
     app.include_router(health_router(bridge))
 
 HAProxy's `option httpchk` reads it (deploy/haproxy.cfg). After SIGTERM,
-`serve.run` sets `bridge.draining` first and keeps answering for a grace period
+`run.run` sets `bridge.draining` first and keeps answering for a grace period
 (DRAIN_GRACE_S): the checks see 503, the balancer marks the replica down and
 sends new sockets elsewhere, and only then are the last sockets closed with 1012.
 """
@@ -13,7 +13,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from .bridge import Bridge
+from ..bridge import Bridge
 
 
 def health_router(bridge: Bridge, *, path: str = "/health") -> APIRouter:

@@ -1,17 +1,17 @@
-"""The Redis store's one reader per replica: every published event, in id order, to the subscriber.
+"""The Redis store's follower: one pub/sub reader per replica, every event in id order to the subscriber.
 
 It SUBSCRIBEs to the store's channel on a connection of its own (one per replica, however
 many sockets). Pub/sub drops whatever is published while that connection is down, so for
-each room with live sockets here it remembers the last event it passed on (its cursor):
+each room with live sockets here it remembers the last event it passed on (its position):
 
-* an event that follows the cursor is passed on;
-* one the cursor already covers (read back by a heal) is dropped;
+* an event that follows the position is passed on;
+* one the position already covers (read back by a heal) is dropped;
 * one that leaves a gap makes it read the gap from the stream first;
 * one of another epoch means the room's history is gone (Redis lost it): the subscriber's
   `lost(room)` closes the room's sockets, each client resumes with since and gets its reset.
 
 After a dropped connection (Redis restarted, CLIENT KILL, a network cut) it reconnects,
-subscribes, then reads every watched room from its cursor to the stream's end and passes that
+subscribes, then reads every watched room from its position to the stream's end and passes that
 on before any message that arrived on the new connection. What the stream no longer holds
 (trimmed, or another epoch) is never skipped silently: `lost(room)` again.
 """
@@ -22,13 +22,11 @@ import asyncio
 import logging
 import math
 from collections import OrderedDict
-from typing import TYPE_CHECKING
 
-from ..protocol import Window
-from ..store import StoredEvent
-
-if TYPE_CHECKING:
-    from .redis import RedisStore
+from ...events import StoredEvent
+from ...protocol import Position, Step, Window, step
+from ...store import NoSubscriber, Subscriber
+from .streams import Streams, read_notice
 
 log = logging.getLogger("ws_bridge_server")
 
@@ -36,16 +34,20 @@ RETRY_FIRST_S = 0.05
 RETRY_MAX_S = 2.0
 
 
-class Fanout:
-    def __init__(self, store: RedisStore, max_rooms: int) -> None:
-        self.store = store
-        self.max_cursors = max(max_rooms, 1) * 4
-        self.cursors: OrderedDict[str, tuple[str, int]] = OrderedDict()  # room -> last (epoch, seq) passed on
+class Follower:
+    def __init__(self, streams: Streams, max_rooms: int) -> None:
+        self.streams = streams
+        self.subscriber: Subscriber = NoSubscriber()
+        self.max_positions = max(max_rooms, 1) * 4
+        self.positions: OrderedDict[str, Position] = OrderedDict()  # room -> last event passed on
         self.reconnects = 0  # connections after the first
         self.healed = 0  # events read back from streams after a gap
         self.lost_rooms = 0  # rooms whose sockets were closed because their history was gone
         self._task: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
+
+    def attach(self, subscriber: Subscriber) -> None:
+        self.subscriber = subscriber
 
     async def start(self) -> None:
         """Returns once subscribed, so nothing published after start() is missed."""
@@ -63,11 +65,11 @@ class Fanout:
             self._task = None
 
     def joined(self, room: str, window: Window) -> None:
-        """A socket read the room up to `window`: a cursor from there if the room has none yet.
+        """A socket read the room up to `window`: a position from there if the room has none yet.
 
-        With no cursor, nothing of the room was passed on since this reader started, so every
+        With no position, nothing of the room was passed on since this reader started, so every
         socket in it is still joining and got (or holds) whatever precedes the window."""
-        if room not in self.cursors:
+        if room not in self.positions:
             self._advance(room, window.epoch, window.last)
 
     # --- the connection --------------------------------------------------------------
@@ -75,21 +77,21 @@ class Fanout:
     async def _run(self) -> None:
         first, delay = True, RETRY_FIRST_S
         while True:
-            conn = self.store.reader_connection()
+            conn = self.streams.reader_connection()
             try:
                 await conn.connect()  # type: ignore[no-untyped-call]
-                await conn.send_command("SUBSCRIBE", self.store.channel)
+                await conn.send_command("SUBSCRIBE", self.streams.channel)
                 await conn.read_response(timeout=math.inf)  # ["subscribe", channel, 1]
                 if not first:
                     self.reconnects += 1
-                    await self.store.check_durability()
+                    await self.streams.check_durability()
                     await self._heal_all()
                 first, delay = False, RETRY_FIRST_S
                 self._ready.set()
                 while True:
                     message = await conn.read_response(timeout=math.inf)
                     if isinstance(message, list) and len(message) == 3 and message[0] == "message":
-                        await self._on_event(self.store.event_from_text(message[2]))
+                        await self._on_event(read_notice(message[2]))
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the connection dropped, or Redis is (re)starting
@@ -104,54 +106,54 @@ class Fanout:
     # --- ordering and healing -----------------------------------------------------------
 
     async def _on_event(self, event: StoredEvent) -> None:
-        sub = self.store.subscriber
-        cursor = self.cursors.get(event.room)
-        if cursor is not None and sub.watching(event.room):
-            epoch, seq = cursor
-            if event.epoch == epoch and event.seq <= seq:
+        sub = self.subscriber
+        position = self.positions.get(event.room)
+        if position is not None and sub.watching(event.room):
+            where = step(position, event.epoch, event.seq)
+            if where is Step.SEEN:
                 return  # already passed on by a heal
-            if event.epoch != epoch:
+            if where is Step.OTHER_EPOCH:
                 self._lose(event.room)
-            elif event.seq > seq + 1:
-                await self._fill(event.room, epoch, seq, event.seq - 1)
+            elif where is Step.GAP:
+                await self._fill(event.room, position[0], position[1], event.seq - 1)
         self._advance(event.room, event.epoch, event.seq)
         sub.deliver(event)
 
     async def _heal_all(self) -> None:
-        """After a reconnect: every watched room, from its cursor to the stream's end."""
-        sub = self.store.subscriber
-        for room in list(self.cursors):
+        """After a reconnect: every watched room, from its position to the stream's end."""
+        sub = self.subscriber
+        for room in list(self.positions):
             if not sub.watching(room):  # nobody here to owe anything to
-                del self.cursors[room]
+                del self.positions[room]
                 continue
-            epoch, seq = self.cursors[room]
-            window = await self.store.window(room)
+            epoch, seq = self.positions[room]
+            window = await self.streams.window(room)
             if window.epoch != epoch:
                 self._lose(room)
                 self._advance(room, window.epoch, window.last)
             elif window.last > seq:
                 await self._fill(room, epoch, seq, window.last)
-                self._advance(room, epoch, max(window.last, self.cursors[room][1]))
+                self._advance(room, epoch, max(window.last, self.positions[room][1]))
 
     async def _fill(self, room: str, epoch: str, after: int, upto: int) -> None:
-        events = await self.store.range(room, epoch, after, upto)
-        if events is None:  # trimmed past the cursor, or another epoch: say so, never skip
+        events = await self.streams.range(room, epoch, after, upto)
+        if events is None:  # trimmed past the position, or another epoch: say so, never skip
             self._lose(room)
             return
         for event in events:
             self._advance(room, event.epoch, event.seq)
-            self.store.subscriber.deliver(event)
+            self.subscriber.deliver(event)
         self.healed += len(events)
 
     def _lose(self, room: str) -> None:
         self.lost_rooms += 1
-        self.store.subscriber.lost(room)
+        self.subscriber.lost(room)
 
     def _advance(self, room: str, epoch: str, seq: int) -> None:
-        self.cursors[room] = (epoch, seq)
-        self.cursors.move_to_end(room)
-        if len(self.cursors) > self.max_cursors:
-            sub = self.store.subscriber
-            idle = next((r for r in self.cursors if not sub.watching(r)), None)
+        self.positions[room] = (epoch, seq)
+        self.positions.move_to_end(room)
+        if len(self.positions) > self.max_positions:
+            sub = self.subscriber
+            idle = next((r for r in self.positions if not sub.watching(r)), None)
             if idle is not None:
-                del self.cursors[idle]
+                del self.positions[idle]

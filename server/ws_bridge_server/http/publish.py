@@ -1,6 +1,6 @@
-"""A test and benchmark driver: publish events over HTTP. Never expose it as is.
+"""The test publish endpoint: publish events over HTTP, for tests and benchmarks. Never expose it.
 
-    app.include_router(driver_router(bridge))
+    app.include_router(publish_router(bridge))
 
 adds `POST /rooms/{room}/events`, which takes one of three bodies (up to
 MAX_BURST events per request) and answers `{"ids": [...]}` in publish order:
@@ -19,15 +19,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Request
 
-from .bridge import Bridge
-from .protocol import encode
+from ..bridge import Bridge
+from ..protocol import encode
 
 MAX_BURST = 10_000
 
 Name = Annotated[str, Path(min_length=1, max_length=128)]
 
 
-def driver_router(bridge: Bridge, *, path: str = "/rooms/{room}/events") -> APIRouter:
+def publish_router(bridge: Bridge, *, path: str = "/rooms/{room}/events") -> APIRouter:
     router = APIRouter()
 
     @router.post(path)

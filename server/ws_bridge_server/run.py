@@ -1,8 +1,8 @@
-"""Running a bridge app under uvicorn: a READY line for automation, 1012 on shutdown.
+"""Running a bridge app under uvicorn, and the command line: a READY line for automation, 1012 on shutdown.
 
 `python -m ws_bridge_server` serves the bridge alone (the socket, the poll and,
-with --publish-endpoint, the test driver); the example game server uses the same
-`run()`.
+with --publish-endpoint, the test publish endpoint); the example game server
+uses the same `run()`. uvicorn comes with the `serve` extra.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import os
 import socket
+import sys
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
@@ -19,9 +20,17 @@ from .bridge import Bridge
 from .settings import Settings
 
 
-def _uvicorn() -> Any:
-    import uvicorn  # optional dependency: only this module needs it
+class MissingExtra(RuntimeError):
+    """uvicorn (or websockets) is not installed: the `serve` extra is missing."""
 
+
+def _uvicorn() -> Any:
+    try:
+        import uvicorn  # optional dependency: only this module needs it
+        import websockets  # noqa: F401  (uvicorn serves WebSockets only with it)
+    except ImportError as exc:
+        raise MissingExtra(f"serving needs uvicorn and websockets ({exc.name} is missing): "
+                           "pip install 'ws-bridge-server[serve]'") from None
     return uvicorn
 
 
@@ -89,18 +98,18 @@ def settings_from(args: argparse.Namespace) -> Settings:
 
 
 def bare_app(bridge: Bridge, publish_endpoint: bool = False) -> Any:
-    """The bridge alone as an app: the socket, the poll, /health and, if asked, the test driver."""
+    """The bridge alone as an app: the socket, the poll, /health and, if asked, the test publish endpoint."""
     from fastapi import FastAPI
 
-    from .driver import driver_router
-    from .health import health_router
-    from .router import bridge_router
+    from .http.health import health_router
+    from .http.publish import publish_router
+    from .http.router import bridge_router
 
     app = FastAPI(title="ws-bridge room server")
     app.state.bridge = bridge
     app.include_router(bridge_router(bridge))
     if publish_endpoint:
-        app.include_router(driver_router(bridge))
+        app.include_router(publish_router(bridge))
 
     app.include_router(health_router(bridge))  # 503 while draining, for the balancer
     return app
@@ -109,7 +118,11 @@ def bare_app(bridge: Bridge, publish_endpoint: bool = False) -> Any:
 def main(argv: list[str] | None = None) -> None:
     parser = cli_parser("the streamlit-ws-bridge room server alone: socket, fallback poll, nothing else")
     parser.add_argument("--publish-endpoint", action="store_true",
-                        help="add POST /rooms/{room}/events (a test driver: never expose it)")
+                        help="add POST /rooms/{room}/events (a test publish endpoint: never expose it)")
     args = parser.parse_args(argv)
     bridge = Bridge(settings=settings_from(args))
-    run(bare_app(bridge, args.publish_endpoint), [bridge], args.host, args.port, args.log_level)
+    try:
+        run(bare_app(bridge, args.publish_endpoint), [bridge], args.host, args.port, args.log_level)
+    except MissingExtra as exc:
+        print(f"ws_bridge_server: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None

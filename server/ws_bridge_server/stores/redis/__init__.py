@@ -1,0 +1,8 @@
+"""The Redis store: `store.py` (the store), `streams.py` (keys, scripts, reads), `follower.py` (the pub/sub reader).
+
+Needs the `redis` extra (`pip install 'ws-bridge-server[redis]'`).
+"""
+
+from .store import RedisStore
+
+__all__ = ["RedisStore"]

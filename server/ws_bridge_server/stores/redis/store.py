@@ -1,0 +1,66 @@
+"""The Redis store (REDIS_URL / --redis): rooms shared by every replica that talks to one Redis.
+
+Each room is a bounded Redis stream plus a small hash (scripts.py says which keys and why).
+Publishing is one Lua script: the epoch (made if missing), the next seq, XADD with the
+event's body, the trim to `retention` and the PUBLISH that tells every replica, so publish
+order is id order everywhere. Reads take the window in a script, decide with
+`protocol.decide` like every store, and read the replay back in pages (streams.py).
+
+Each replica has one follower (follower.py), never one connection per client: it passes
+every event on to the replica's subscriber in id order, and after a dropped connection it
+reads back what it missed before anything newer.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from typing import Any
+
+from ...events import StoredEvent, new_body
+from ...protocol import decide
+from ...store import EventStore, NoSubscriber, Replay, Subscriber
+from .follower import Follower
+from .streams import Streams
+
+READ_ATTEMPTS = 5  # a room trimmed under each of this many reads in a row is an error
+
+
+class RedisStore(EventStore):
+    def __init__(self, url: str, retention: int = 1000, *, prefix: str = "wsb", max_rooms: int = 10_000) -> None:
+        if retention < 1:
+            raise ValueError("retention must be >= 1")
+        self.url = url
+        self.retention = retention
+        self.streams = Streams(url, prefix)
+        self.follower = Follower(self.streams, max_rooms)
+        self.subscriber: Subscriber = NoSubscriber()
+
+    def attach(self, subscriber: Subscriber) -> None:
+        self.subscriber = subscriber
+        self.follower.attach(subscriber)
+
+    async def start(self) -> None:
+        await self.streams.check_durability()
+        await self.follower.start()
+
+    async def close(self) -> None:
+        await self.follower.stop()
+        await self.streams.close()
+
+    async def publish(self, room: str, kind: str, payload: Mapping[str, Any]) -> StoredEvent:
+        body = new_body(room, kind, payload)  # raises ValueError before anything is written
+        return await self.streams.append(room, body, self.retention, secrets.token_hex(8))
+
+    async def read(self, room: str, since: str | None, *, socket: bool) -> Replay:
+        for _ in range(READ_ATTEMPTS):
+            window = await self.streams.window(room)
+            decision = decide(since, window, socket=socket)
+            events: list[StoredEvent] | None = []
+            if decision.after is not None and decision.after < window.last:
+                events = await self.streams.range(room, window.epoch, decision.after, window.last)
+            if events is not None:
+                if socket:
+                    self.follower.joined(room, window)
+                return Replay(window, decision.reset, events)
+        raise RuntimeError(f"room {room!r} changed under {READ_ATTEMPTS} reads in a row")
