@@ -48,7 +48,7 @@ describe('a reset from the server', () => {
     expect(statuses.filter(([now, old]) => now.lastReset !== old.lastReset)).toHaveLength(1)
   })
 
-  it('resumes from the server’s cursor until a new message comes, on the socket and on fallback polls', async () => {
+  it('resumes from the server’s resume id until a new message comes, on the socket and on fallback polls', async () => {
     const { bridge, resets } = open({ url: server.url, fallbackUrl: server.httpUrl + '/events', fallbackInterval: 10 })
     await server.until(() => server.open.length === 1)
     server.emit()
@@ -69,7 +69,7 @@ describe('a reset from the server', () => {
       if (!req.url?.startsWith('/events')) return false
       server.polls.push(req.url)
       res.writeHead(200, { 'content-type': 'application/json' })
-      // Like a conforming server: a cursor of the old history gets the reset, the new one what came after it.
+      // Like a conforming server: an id of the old history gets the reset, the new one what came after it.
       res.end(req.url.includes('since=B-') ? '[]' : '[' + resetFrame('old-3', 'B-4', 'evicted') + ',{"id":"B-5","type":"message"}]')
       return true
     }
@@ -79,14 +79,14 @@ describe('a reset from the server', () => {
     await server.until(() => server.polls.includes('/events?since=B-5'))
     expect(resets[0]).toMatchObject({ since: 'old-3', resume: 'B-4', reason: 'evicted', dropped: 1 })
     expect(messages.map((m) => m.id)).toEqual(['B-5'])
-    // A poll abandoned when the next was due (a busy machine) may repeat the old cursor; never after the reset.
+    // A poll abandoned when the next was due (a busy machine) may repeat the old id; never after the reset.
     const first = server.polls.indexOf('/events?since=B-5')
     expect(new Set(server.polls.slice(0, first))).toEqual(new Set(['/events?since=old-3']))
     expect(resets).toHaveLength(1)
     expect(bridge.getMessages().map((m) => m.id)).toEqual(['B-5'])
   })
 
-  it('survives a reload: the next page resumes from the reset’s cursor and keeps counting', async () => {
+  it('survives a reload: the next page resumes from the reset’s resume id and keeps counting', async () => {
     const storage: StorageLike = memoryStorage()
     const first = open({ url: server.url, storage })
     await server.until(() => server.open.length === 1)

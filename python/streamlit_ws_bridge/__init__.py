@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Callable, Literal
 from urllib.parse import quote
 
-from ._cursor import CursorRegistry, parse_value
+from ._handout import HandOutRegistry, parse_value
 from ._v2 import declare_v2, v2_available
 
 __all__ = ["BridgeResult", "DEV_URL_ENV", "ws_bridge"]
@@ -33,7 +33,7 @@ DEV_URL_ENV = "STREAMLIT_WS_BRIDGE_DEV_URL"
 _BUILD_DIR = Path(__file__).resolve().parent / "frontend" / "build"
 
 # Module-level, so it outlives Streamlit sessions (a page reload is a new session).
-_registry = CursorRegistry()
+_registry = HandOutRegistry()
 
 
 def _declare() -> Callable[..., Any] | None:

@@ -15,8 +15,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable
 
-#: The state key the module writes the frame value to (src/streamlit/v2.ts).
-STATE_KEY = "frame"
+#: The state key the module writes the component's value to (src/streamlit/v2.ts).
+STATE_KEY = "value"
 
 
 def v2_available() -> bool:

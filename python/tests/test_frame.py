@@ -16,7 +16,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import streamlit_ws_bridge
-from streamlit_ws_bridge._cursor import CursorRegistry
+from streamlit_ws_bridge._handout import HandOutRegistry
 
 
 def v2_app() -> None:
@@ -88,7 +88,7 @@ def test_frame_v2_hands_each_event_over_once_and_acknowledges_through_the_next_c
     fake = FakeModule()
     monkeypatch.setattr(streamlit_ws_bridge, "_v2_func", fake)
     monkeypatch.setattr(streamlit_ws_bridge, "_component_func", lambda **_: pytest.fail("the iframe component was used"))
-    monkeypatch.setattr(streamlit_ws_bridge, "_registry", CursorRegistry())
+    monkeypatch.setattr(streamlit_ws_bridge, "_registry", HandOutRegistry())
     at = AppTest.from_function(v2_app)
     fake.events = [{"seq": 1, "event": {"id": "a"}}, {"seq": 2, "event": {"id": "b"}}]
     at.run()

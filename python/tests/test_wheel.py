@@ -62,7 +62,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, set[Pat
 def test_the_wheel_carries_the_package_the_built_frame_and_the_license(built):
     wheel, _, _ = built
     names = set(zipfile.ZipFile(wheel).namelist())
-    for name in ["__init__.py", "_cursor.py", "py.typed", "frontend/build/index.html", "frontend/build/component.js"]:
+    for name in ["__init__.py", "_handout.py", "py.typed", "frontend/build/index.html", "frontend/build/component.js"]:
         assert "streamlit_ws_bridge/" + name in names, name
     licenses = [n for n in names if n.endswith("/LICENSE") and ".dist-info/" in n]
     assert licenses, sorted(names)

@@ -14,7 +14,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import streamlit_ws_bridge
-from streamlit_ws_bridge._cursor import CursorRegistry
+from streamlit_ws_bridge._handout import HandOutRegistry
 
 
 class FakeFrame:
@@ -60,7 +60,7 @@ def frame(monkeypatch: pytest.MonkeyPatch) -> FakeFrame:
     # Both components take the same arguments and return the same value: the default ("auto") may pick either.
     monkeypatch.setattr(streamlit_ws_bridge, "_component_func", fake)
     monkeypatch.setattr(streamlit_ws_bridge, "_v2_func", fake)
-    monkeypatch.setattr(streamlit_ws_bridge, "_registry", CursorRegistry())
+    monkeypatch.setattr(streamlit_ws_bridge, "_registry", HandOutRegistry())
     return fake
 
 

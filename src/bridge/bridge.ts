@@ -29,7 +29,7 @@ export interface BridgeEvents {
   /** The status changed (counters alone do not emit). */
   status: [status: Status, previous: Status]
   error: [error: BridgeError]
-  /** The server could not replay from our cursor: the kept history was dropped; reload your state. */
+  /** The server could not replay from our last id: the kept history was dropped; reload your state. */
   reset: [reset: Reset]
 }
 
@@ -76,7 +76,7 @@ export function connect(input: ConnectOptions): Bridge {
   const previous = storage.read(statusKey(room), isStatus)
   const log = createMessageLog(storage, {
     ...options,
-    cursor: previous?.lastReset?.resume,
+    resumeFrom: previous?.lastReset?.resume,
     onEvicted: (count) => (status.counters.dropped += count),
   })
   let status = initialStatus(room, storage.kind, storage.problem)

@@ -1,14 +1,14 @@
-// The server's answer when it cannot replay from the client's cursor (PROTOCOL.md,
-// "Reset"): the events between the cursor and `resume` are gone for good, so the
+// The server's answer when it cannot replay from the client's last id (PROTOCOL.md,
+// "Reset"): the events between that id and `resume` are gone for good, so the
 // bridge drops the history it kept (it would mix two histories), forgets the ids it
 // saw (a server that lost its state may number events anew), says so once, and
 // resumes from `resume`. Apps reload their own state from the server when they hear it.
 
 /** A reset as the bridge reports it: in the 'reset' event and as status.lastReset. */
 export interface Reset {
-  /** The cursor the client resumed with, as the server echoed it; null when it sent none. */
+  /** The id the client resumed with, as the server echoed it; null when it sent none. */
   since: string | null
-  /** The cursor the bridge resumes from from now on. */
+  /** The id the bridge resumes from from now on. */
   resume: string
   /** The server's reason: 'evicted', 'epoch', 'ahead', 'unknown', or its own word. */
   reason: string

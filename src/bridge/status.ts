@@ -15,7 +15,7 @@ export interface Counters {
   invalid: number
   /** Outgoing messages refused by a full queue, and kept messages a full storage forced out. */
   dropped: number
-  /** Times the server said it could not replay from our cursor (see lastReset). */
+  /** Times the server said it could not replay from our last id (see lastReset). */
   resets: number
 }
 

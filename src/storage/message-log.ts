@@ -9,8 +9,8 @@ export interface MessageLogOptions {
   dedupWindow: number
   /** Called with how many stored messages a full storage forced out. */
   onEvicted: (count: number) => void
-  /** Where to resume when storage holds no message: the cursor of the last reset, kept in the status. */
-  cursor?: string
+  /** Where to resume when storage holds no message: the last reset's `resume` id, kept in the status. */
+  resumeFrom?: string
 }
 
 export interface MessageLog {
@@ -22,11 +22,11 @@ export interface MessageLog {
   add(message: Message, text: string): 'stored' | 'duplicate'
   /** The kept messages, oldest first (a copy). */
   messages(): Message[]
-  /** The newest kept id that can travel in a URL, else the cursor of a reset: where to resume. */
+  /** The newest kept id that can travel in a URL, else a reset's `resume` id: where to resume. */
   lastId(): string | undefined
   clear(): void
-  /** The server's history restarted at `cursor`: forgets messages and seen ids; returns how many messages went. */
-  restart(cursor: string): number
+  /** The server's history restarted at the id `resume`: forgets messages and seen ids; returns how many messages went. */
+  restart(resume: string): number
   /** Writes what changed since the last save; a full storage evicts the oldest messages until it fits. */
   save(): void
 }
@@ -74,7 +74,7 @@ export function createMessageLog(storage: GuardedStorage, options: MessageLogOpt
     }
   }
   const keyOf = (message: Message) => idKey(safeId(message))
-  let cursor = options.cursor
+  let resumeFrom = options.resumeFrom
 
   let messages: Message[] = (storage.read(messagesKey(room), isMessageArray) || []).slice(-maxMessages)
   let texts = messages.map((message) => JSON.stringify(message))
@@ -100,7 +100,7 @@ export function createMessageLog(storage: GuardedStorage, options: MessageLogOpt
   let dirty = false
 
   function forget() {
-    cursor = undefined
+    resumeFrom = undefined
     messages = []
     texts = []
     seen.clear()
@@ -131,13 +131,13 @@ export function createMessageLog(storage: GuardedStorage, options: MessageLogOpt
         const id = safeId(messages[i])
         if (typeof id === 'string' || typeof id === 'number') return String(id)
       }
-      return cursor
+      return resumeFrom
     },
     clear: forget,
     restart(at) {
       const dropped = messages.length
       forget()
-      cursor = at
+      resumeFrom = at
       return dropped
     },
     save() {

@@ -17,7 +17,7 @@ export interface V2Component {
 }
 
 /** The state key whose value carries the ComponentValue to Python. */
-const STATE_KEY = 'frame'
+const STATE_KEY = 'value'
 
 interface Mount {
   readonly indicator: HTMLElement

@@ -8,7 +8,7 @@ export interface Line {
   tab?: string
   room?: string
   ids?: string[]
-  /** The `resume` cursor of a reset handed over in this run (its ids are what followed it). */
+  /** The `resume` id of a reset handed over in this run (its ids are what followed it). */
   reset?: string | null
 }
 

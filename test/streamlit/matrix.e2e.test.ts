@@ -167,7 +167,7 @@ describe.skipIf(missing.length > 0)('every pinned Streamlit version (real stream
           const delivered = ledger.delivered(t.label).slice(mark.get(t.label))
           const resets = delivered.filter((id) => id.startsWith('reset:'))
           expect(resets).toHaveLength(1)
-          // After the reset: everything the new server logged after the cursor, once, in order.
+          // After the reset: everything the new server logged after the reset's resume id, once, in order.
           const log = await serverLog(t.room)
           const resume = resets[0].slice('reset:'.length)
           expect(delivered.slice(delivered.indexOf(resets[0]) + 1)).toEqual(log.slice(log.indexOf(resume) + 1))

@@ -78,7 +78,7 @@ describe.skipIf(!ready)('a reset in a real Streamlit app', { timeout: 180000 }, 
     expect(resets).toHaveLength(1)
     const at = delivered.indexOf(resets[0])
     expect(delivered.slice(0, at).filter((id) => before.includes(id))).toEqual(before)
-    // After the reset: everything the new server logged after the cursor, once, in order.
+    // After the reset: everything the new server logged after the reset's resume id, once, in order.
     const log = await serverLog(room)
     const resume = resets[0].slice('reset:'.length)
     expect(delivered.slice(at + 1)).toEqual(log.slice(log.indexOf(resume) + 1))

@@ -41,7 +41,7 @@ function element() {
       data,
       parentElement: parent,
       setStateValue: (name, value) => {
-        expect(name).toBe('frame')
+        expect(name).toBe('value')
         values.push(value as ComponentValue)
       },
     })

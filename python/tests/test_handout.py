@@ -1,4 +1,4 @@
-"""Unit tests of the exactly-once cursor (streamlit_ws_bridge._cursor)."""
+"""Unit tests of the exactly-once hand-out to Python (streamlit_ws_bridge._handout)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from streamlit_ws_bridge._cursor import CursorRegistry, FrameValue, parse_value
+from streamlit_ws_bridge._handout import HandOutRegistry, ComponentValue, parse_value
 
 
-def frame(tab: str, seqs: range | list[int], base: int = 0) -> FrameValue:
+def frame(tab: str, seqs: range | list[int], base: int = 0) -> ComponentValue:
     """The value a frame sends: every event after its acknowledgement `base`."""
     raw = {
         "v": 1,
@@ -49,7 +49,7 @@ def test_parse_value_rejects_anything_else_and_orders_events():
 
 
 def test_the_same_value_on_every_rerun_delivers_once():
-    registry = CursorRegistry()
+    registry = HandOutRegistry()
     value = frame("tab1", range(1, 4))
     assert ids(registry.take("s1", "k", "r", value)) == ["e1", "e2", "e3"]
     for _ in range(5):  # reruns caused by other widgets: the component value persists
@@ -59,14 +59,14 @@ def test_the_same_value_on_every_rerun_delivers_once():
 
 
 def test_a_stale_value_after_a_newer_one_delivers_nothing():
-    registry = CursorRegistry()
+    registry = HandOutRegistry()
     assert ids(registry.take("s1", "k", "r", frame("t", range(1, 11)))) == [f"e{i}" for i in range(1, 11)]
     assert registry.take("s1", "k", "r", frame("t", range(1, 6))) == []
 
 
-def test_a_new_session_of_the_same_tab_resumes_from_the_cursor():
+def test_a_new_session_of_the_same_tab_resumes_from_the_handout():
     """A page reload: new session id, empty session_state, the frame still holds unacknowledged events."""
-    registry = CursorRegistry()
+    registry = HandOutRegistry()
     registry.take("old-session", "k", "r", frame("tab1", range(1, 8), base=0))
     # The reload came before the ack (7) reached the frame: it resends 4..9 with base 3.
     assert ids(registry.take("new-session", "k", "r", frame("tab1", range(4, 10), base=3))) == ["e8", "e9"]
@@ -75,24 +75,24 @@ def test_a_new_session_of_the_same_tab_resumes_from_the_cursor():
 
 
 def test_tabs_and_rooms_are_independent():
-    registry = CursorRegistry()
+    registry = HandOutRegistry()
     assert ids(registry.take("s1", "k", "r1", frame("tabA", [1, 2]))) == ["e1", "e2"]
     assert ids(registry.take("s2", "k", "r1", frame("tabB", [1, 2]))) == ["e1", "e2"]
     assert ids(registry.take("s1", "k2", "r2", frame("tabA", [1]))) == ["e1"]
 
 
-def test_a_lost_cursor_restarts_from_the_frames_acknowledgement():
+def test_a_lost_hand_out_entry_restarts_from_the_components_acknowledgement():
     """Server restart (or eviction): nothing at or before the frame's ack comes again."""
-    registry = CursorRegistry()
+    registry = HandOutRegistry()
     assert ids(registry.take("s", "k", "r", frame("t", range(6, 9), base=5))) == ["e6", "e7", "e8"]
 
 
 def test_both_maps_are_bounded():
-    registry = CursorRegistry(max_entries=3)
+    registry = HandOutRegistry(max_entries=3)
     for i in range(10):
         registry.take(f"s{i}", "k", "r", frame(f"t{i}", [1]))
-    assert registry.cursor("t0", "r") is None
-    assert registry.cursor("t9", "r") == 1
+    assert registry.handed_out("t0", "r") is None
+    assert registry.handed_out("t9", "r") == 1
     assert registry.ack_for("s0", "k") == (None, None)
     assert registry.ack_for("s9", "k") == ("t9", 1)
 
@@ -110,7 +110,7 @@ def eager_thread_switching() -> Iterator[None]:
 def test_overlapping_takers_hand_out_each_event_exactly_once_in_order(seed: int, eager_thread_switching: None):
     """Overlapping runs (and parallel fragments) read component values of different ages at once."""
     rng = random.Random(seed)
-    registry = CursorRegistry()
+    registry = HandOutRegistry()
     total = 400
     # Every batch each worker took, in the order it took them; checked here in the main thread,
     # where a failed assert fails the test (in a worker thread it would only be a warning).
@@ -125,9 +125,9 @@ def test_overlapping_takers_hand_out_each_event_exactly_once_in_order(seed: int,
             start.wait()
             for _ in range(200):
                 # A value of some age, holding everything up to `last` after its ack `base`; an ack
-                # only ever comes from the cursor, so it is at most the cursor.
+                # only ever comes from the hand-out registry, so it is at most what it handed out.
                 last = rng.randint(0, total)
-                base = rng.randint(0, min(registry.cursor("t", "r") or 0, last))
+                base = rng.randint(0, min(registry.handed_out("t", "r") or 0, last))
                 batch = registry.take("s", "k", "r", frame("t", range(base + 1, last + 1), base=base))
                 mine.append([int(e["id"][1:]) for e in batch])
         except BaseException as err:  # noqa: BLE001 - handed to the main thread
@@ -151,7 +151,7 @@ def test_overlapping_takers_hand_out_each_event_exactly_once_in_order(seed: int,
 
 
 def check_batches(batches: list[list[list[int]]]) -> None:
-    """Each batch is in order, and so is each worker's sequence of batches (the cursor only moves on)."""
+    """Each batch is in order, and so is each worker's sequence of batches (what was handed out only moves on)."""
     for mine in batches:
         for batch in mine:
             assert batch == sorted(batch), f"a batch out of order: {batch}"
@@ -169,7 +169,7 @@ def test_the_order_check_fails_on_a_batch_out_of_order():
 
 def test_overlapping_runs_call_on_event_in_the_events_order():
     """A run that took events 1-2 and is still in on_event holds back a later run's 3-4."""
-    registry = CursorRegistry()
+    registry = HandOutRegistry()
     calls: list[str] = []
     first_called = threading.Event()
     gate = threading.Event()
@@ -199,7 +199,7 @@ def test_overlapping_runs_call_on_event_in_the_events_order():
 
 
 def test_hand_out_returns_the_events_after_the_last_reset_and_that_reset():
-    registry = CursorRegistry()
+    registry = HandOutRegistry()
     raw = {
         "v": 1,
         "tab": "t",

@@ -26,7 +26,7 @@ Event = dict[str, Any]
 class Reset(dict[str, Any]):
     """A reset in the frame's numbered stream, in line with the events.
 
-    The server could not replay from the tab's cursor: the events between
+    The server could not replay from the tab's last id: the events between
     ``since`` and ``resume`` are gone, and the app must reload its state. A
     type of its own, so that an app event that happens to be called "reset"
     is never taken for one.
@@ -45,7 +45,7 @@ def split_at_reset(taken: list[Event]) -> tuple[list[Event], Reset | None]:
 
 
 @dataclass(frozen=True)
-class FrameValue:
+class ComponentValue:
     """A component value as the frame sends it (protocol version 1)."""
 
     tab: str
@@ -60,7 +60,7 @@ def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def parse_value(raw: object) -> FrameValue | None:
+def parse_value(raw: object) -> ComponentValue | None:
     """The frame's value, checked; ``None`` for no value yet or anything else."""
     if not isinstance(raw, dict) or raw.get("v") != 1:
         return None
@@ -76,7 +76,7 @@ def parse_value(raw: object) -> FrameValue | None:
     events.sort(key=lambda pair: pair[0])
     messages = [m for m in raw.get("messages") or [] if isinstance(m, dict)]
     status = raw.get("status")
-    return FrameValue(
+    return ComponentValue(
         tab=tab,
         base_seq=base,
         last_seq=last,
@@ -86,10 +86,10 @@ def parse_value(raw: object) -> FrameValue | None:
     )
 
 
-class CursorRegistry:
+class HandOutRegistry:
     """Highest sequence handed out per (tab, room), plus which tab each session's component uses.
 
-    Both maps are bounded (least recently used entries go first). A cursor
+    Both maps are bounded (least recently used entries go first). An entry
     that was evicted, or lost with a server restart, restarts from the frame's
     own acknowledgement (``base_seq``): at worst the events of the last run
     before that point come again.
@@ -101,7 +101,7 @@ class CursorRegistry:
         # ws_bridge (which it must not) misbehaves, but does not hang the process.
         self._handout = threading.RLock()
         self._max = max_entries
-        self._cursors: OrderedDict[tuple[str, str], int] = OrderedDict()
+        self._handed: OrderedDict[tuple[str, str], int] = OrderedDict()
         self._sessions: OrderedDict[tuple[str, str], tuple[str, str]] = OrderedDict()
 
     def _touch(self, table: OrderedDict[Any, Any], key: Any, value: Any) -> None:
@@ -116,29 +116,29 @@ class CursorRegistry:
             where = self._sessions.get((session_id, key))
             if where is None:
                 return None, None
-            return where[0], self._cursors.get(where)
+            return where[0], self._handed.get(where)
 
-    def take(self, session_id: str, key: str, room: str, value: FrameValue) -> list[Event]:
+    def take(self, session_id: str, key: str, room: str, value: ComponentValue) -> list[Event]:
         """The events of ``value`` not handed out before, in order; they will never be handed out again."""
         where = (value.tab, room)
         with self._lock:
-            cursor = max(self._cursors.get(where, value.base_seq), value.base_seq)
+            last = max(self._handed.get(where, value.base_seq), value.base_seq)
             fresh: list[Event] = []
             for seq, event in value.events:
-                if seq > cursor:
+                if seq > last:
                     fresh.append(event)
-                    cursor = seq
-            self._touch(self._cursors, where, cursor)
+                    last = seq
+            self._touch(self._handed, where, last)
             self._touch(self._sessions, (session_id, key), where)
             return fresh
 
-    def cursor(self, tab: str, room: str) -> int | None:
+    def handed_out(self, tab: str, room: str) -> int | None:
         """The highest sequence handed out for (tab, room), if known."""
         with self._lock:
-            return self._cursors.get((tab, room))
+            return self._handed.get((tab, room))
 
     def hand_out(
-        self, session_id: str, key: str, room: str, value: FrameValue, on_event: Callable[[Event], None] | None
+        self, session_id: str, key: str, room: str, value: ComponentValue, on_event: Callable[[Event], None] | None
     ) -> tuple[list[Event], Reset | None]:
         """``take``, split at its last reset, with ``on_event`` called on each event before any
         other run of this process takes: a run that took first also finishes its calls first."""
