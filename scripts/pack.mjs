@@ -1,20 +1,26 @@
 #!/usr/bin/env node
-// The release artifacts, as a user installs them: the npm tarball and the
-// Python wheel with the built Streamlit component inside.
+// The release artifacts, as a user installs them: the npm tarball, the
+// Python wheel with the built Streamlit component inside, and the room
+// server's wheel (ws-bridge-server, server/):
 //
-//   npm run pack                      # builds, then writes both into release/
+//   release/streamlit-ws-bridge-<version>.tgz
+//   release/streamlit_ws_bridge-<version>-py3-none-any.whl
+//   release/ws_bridge_server-<version>-py3-none-any.whl
+//
+//   npm run pack                      # builds, then writes all three into release/
 //   node scripts/pack.mjs --out DIR   # into DIR instead
 //   node scripts/pack.mjs --no-build  # packs the build already in the tree (the release tests
 //                                     # use it after npm test's own build: one build, not three)
 //
 // release/ is git-ignored and outside the npm package's `files`, so a tarball
-// never ships the previous one. The wheel is built from a copy of python/
-// without its build leftovers: an in-place build reuses python/build/lib,
-// where a file deleted from the source would live on and be packaged.
+// never ships the previous one. Each wheel is built from a copy of its
+// project (python/, server/) without build leftovers: an in-place build reuses
+// <project>/build/lib, where a file deleted from the source would live on and
+// be packaged.
 import { spawnSync } from 'node:child_process'
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { basename, dirname, join, resolve } from 'node:path'
+import { basename, dirname, join, relative, resolve, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { ROOT, setupPython } from './setup-python.mjs'
 
@@ -24,6 +30,12 @@ export const FRONTEND_FILES = ['index.html', 'component.js', 'v2.js']
 const FRONTEND = join(ROOT, 'python', 'streamlit_ws_bridge', 'frontend', 'build')
 const NPM_FILES = ['index.mjs', 'index.cjs', 'index.d.ts', 'ws-bridge.min.js']
 const NOT_SOURCE = new Set(['build', 'dist', '__pycache__', '.pytest_cache'])
+/** The release files pack() writes (and replaces in its output directory). */
+export const RELEASE_FILES = [
+  /^streamlit-ws-bridge-.*\.tgz$/,
+  /^streamlit_ws_bridge-.*\.whl$/,
+  /^ws_bridge_server-.*\.whl$/,
+]
 
 function run(command, args, options = {}) {
   console.log('$ ' + [command, ...args].join(' '))
@@ -53,36 +65,68 @@ function packNpm(out, build) {
   return newest(out, /^streamlit-ws-bridge-.*\.tgz$/)
 }
 
-function buildWheel(python, out) {
+/**
+ * Builds the wheel of ROOT/<dir> from a scratch copy without build leftovers; `check(copy, wheel)`
+ * sees the copy before it is removed. Returns the one wheel matching `pattern` in `out`.
+ */
+function wheelOf(python, dir, out, pattern, check = () => {}) {
   const scratch = mkdtempSync(join(tmpdir(), 'wsb-wheel-'))
   try {
-    const project = join(scratch, 'python')
-    cpSync(join(ROOT, 'python'), project, {
+    const project = join(scratch, dir)
+    cpSync(join(ROOT, dir), project, {
       recursive: true,
       filter: (source) => {
         const name = basename(source)
-        // python/build and python/dist are leftovers; frontend/build is the frame, and needed.
+        // build/ and dist/ are leftovers; python/'s frontend/build is the frame, and needed.
         if (NOT_SOURCE.has(name) && basename(dirname(source)) !== 'frontend') return false
         return !name.endsWith('.egg-info')
       },
     })
     // The pinned setuptools of python/requirements.txt, from the venv: no download.
     run(python, ['-m', 'pip', 'wheel', '--no-deps', '--no-build-isolation', '--disable-pip-version-check', '-q', project, '-w', out])
+    const wheel = newest(out, pattern)
+    check(project, wheel)
+    return wheel
   } finally {
     rmSync(scratch, { recursive: true, force: true })
   }
-  const wheel = newest(out, /^streamlit_ws_bridge-.*\.whl$/)
-  const listing = run(python, ['-m', 'zipfile', '-l', wheel], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' }).stdout
+}
+
+const listWheel = (python, wheel) =>
+  run(python, ['-m', 'zipfile', '-l', wheel], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' }).stdout
+
+function buildWheel(python, out) {
+  const wheel = wheelOf(python, 'python', out, /^streamlit_ws_bridge-.*\.whl$/)
+  const listing = listWheel(python, wheel)
   const absent = FRONTEND_FILES.filter((file) => !listing.includes('streamlit_ws_bridge/frontend/build/' + file))
   if (absent.length) throw new Error(wheel + ' lacks the built frontend: ' + absent.join(', '))
   return wheel
 }
 
-/** Writes the tarball and the wheel into `out` (replacing earlier ones there); returns their paths. */
+/** The package's files a wheel must carry: every module of every subpackage, and py.typed. */
+function serverSources(project) {
+  const top = join(project, 'ws_bridge_server')
+  return readdirSync(top, { recursive: true })
+    .map((name) => join(top, String(name)))
+    .filter((file) => (file.endsWith('.py') || file.endsWith('py.typed')) && !file.includes(sep + '__pycache__' + sep) && statSync(file).isFile())
+    .map((file) => relative(project, file).split(sep).join('/'))
+}
+
+function buildServerWheel(python, out) {
+  return wheelOf(python, 'server', out, /^ws_bridge_server-.*\.whl$/, (project, wheel) => {
+    // Package discovery is by pattern: a subpackage it does not find would be missing
+    // from the wheel without an error, and only an install would show it.
+    const listed = new Set(listWheel(python, wheel).split('\n').map((line) => line.split(/\s+/)[0]))
+    const absent = serverSources(project).filter((file) => !listed.has(file))
+    if (absent.length) throw new Error(wheel + ' lacks files of server/ws_bridge_server: ' + absent.join(', '))
+  })
+}
+
+/** Writes the tarball and both wheels into `out` (replacing earlier ones there); returns their paths. */
 export function pack({ out = RELEASE, build = true } = {}) {
   mkdirSync(out, { recursive: true })
   for (const name of readdirSync(out)) {
-    if (/^streamlit[-_]ws[-_]bridge-.*\.(tgz|whl)$/.test(name)) rmSync(join(out, name))
+    if (RELEASE_FILES.some((pattern) => pattern.test(name))) rmSync(join(out, name))
   }
   if (!build) {
     const missing = missingBuild()
@@ -91,16 +135,18 @@ export function pack({ out = RELEASE, build = true } = {}) {
   const tarball = packNpm(out, build)
   const python = setupPython()
   const wheel = buildWheel(python, out)
-  return { tarball, wheel }
+  const serverWheel = buildServerWheel(python, out)
+  return { tarball, wheel, serverWheel }
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const args = process.argv.slice(2)
   const at = args.indexOf('--out')
   try {
-    const { tarball, wheel } = pack({ out: at >= 0 ? resolve(args[at + 1]) : RELEASE, build: !args.includes('--no-build') })
+    const { tarball, wheel, serverWheel } = pack({ out: at >= 0 ? resolve(args[at + 1]) : RELEASE, build: !args.includes('--no-build') })
     console.log('[pack] npm tarball: ' + tarball)
     console.log('[pack] Python wheel: ' + wheel)
+    console.log('[pack] server wheel: ' + serverWheel)
   } catch (err) {
     console.error('[pack] ' + (err instanceof Error ? err.message : String(err)))
     process.exit(1)

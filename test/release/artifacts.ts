@@ -15,6 +15,8 @@ export interface Artifacts {
   tarball: string
   /** streamlit_ws_bridge-<version>-py3-none-any.whl */
   wheel: string
+  /** ws_bridge_server-<version>-py3-none-any.whl (the room server, server/) */
+  serverWheel: string
 }
 
 /** A fresh directory under the system's temp dir (its real path: /tmp may be a link). */
@@ -37,7 +39,7 @@ export function checkBuilt(suite: string): boolean {
   return false
 }
 
-/** Runs scripts/pack.mjs into `out` and returns the two artifacts it reports. */
+/** Runs scripts/pack.mjs into `out` and returns the three artifacts it reports. */
 export function packInto(out: string): Artifacts {
   mkdirSync(out, { recursive: true })
   const printed = execFileSync('node', [join(ROOT, 'scripts', 'pack.mjs'), '--no-build', '--out', out], {
@@ -47,8 +49,9 @@ export function packInto(out: string): Artifacts {
   })
   const tarball = /\[pack\] npm tarball: (.+)/.exec(printed)
   const wheel = /\[pack\] Python wheel: (.+)/.exec(printed)
-  if (!tarball || !wheel) throw new Error('scripts/pack.mjs did not report both artifacts:\n' + printed)
-  return { tarball: tarball[1].trim(), wheel: wheel[1].trim() }
+  const serverWheel = /\[pack\] server wheel: (.+)/.exec(printed)
+  if (!tarball || !wheel || !serverWheel) throw new Error('scripts/pack.mjs did not report all three artifacts:\n' + printed)
+  return { tarball: tarball[1].trim(), wheel: wheel[1].trim(), serverWheel: serverWheel[1].trim() }
 }
 
 /** Runs a command in `cwd`, returning its stdout; a failure carries its stderr. */
