@@ -6,13 +6,14 @@
 //   cluster.lb.url                                         // http://127.0.0.1:<port>
 //   await cluster.stop()                                   // everything it started, and its temp dir
 //
-// Every process runs in its own process group, so a stop reaches what it spawned.
-import { execFile, spawn, spawnSync } from 'node:child_process'
+// Every process runs in its own process group (harness/servers.mjs), so a stop reaches what it spawned.
+import { execFile, spawnSync } from 'node:child_process'
 import { once } from 'node:events'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { exampleApp, launch, running, startServer } from './harness/servers.mjs'
 import { ROOT, VENV_PYTHON } from './setup-python.mjs'
 
 const HOST = '127.0.0.1'
@@ -34,52 +35,18 @@ export async function freePort() {
   return port
 }
 
-/** Spawns `command` in its own process group; keeps the last 20 kB of its output. */
-function launch(name, command, args, env = {}) {
-  const child = spawn(command, args, { cwd: ROOT, env: { ...process.env, ...env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
-  let text = ''
-  const keep = (chunk) => {
-    text = (text + chunk.toString()).slice(-20000)
-  }
-  child.stdout.on('data', keep)
-  child.stderr.on('data', keep)
-  // A spawn failure (binary missing) must reject the start, not crash the process.
-  child.on('error', (err) => keep('\n' + name + ': ' + err.message + '\n'))
-  return { name, child, pid: child.pid, output: () => text, stop: () => stopGroup(child) }
-}
-
-const alive = (child) => child.exitCode === null && child.signalCode === null
-
-/** SIGTERM to the group, SIGKILL after `graceMs`; resolves once the leader has exited. */
-export async function stopGroup(child, graceMs = 8000) {
-  if (!child.pid || !alive(child)) return
-  const exited = once(child, 'exit')
-  const signal = (name) => {
-    try {
-      process.kill(-child.pid, name)
-    } catch {
-      // gone already
-    }
-  }
-  signal('SIGCONT') // a stopped (SIGSTOP) process cannot act on SIGTERM
-  signal('SIGTERM')
-  const killer = setTimeout(() => signal('SIGKILL'), graceMs)
-  await exited
-  clearTimeout(killer)
-}
-
-/** Waits for `check()` to return something truthy; fails with `what` (and the process's output). */
-async function until(check, what, proc, limitMs = 60000) {
+/** Waits for `check()` to return something truthy; fails with `what` (and the output of `launched`, the process). */
+async function until(check, what, launched, limitMs = 60000) {
   const deadline = Date.now() + limitMs
   for (;;) {
-    if (proc && !alive(proc.child)) throw new Error(what + ': ' + proc.name + ' exited:\n' + proc.output())
+    if (launched && !running(launched.proc)) throw new Error(what + ': ' + launched.name + ' exited:\n' + launched.output())
     try {
       const value = await check()
       if (value) return value
     } catch {
       // not up yet
     }
-    if (Date.now() > deadline) throw new Error('timed out waiting for ' + what + (proc ? ':\n' + proc.output() : ''))
+    if (Date.now() > deadline) throw new Error('timed out waiting for ' + what + (launched ? ':\n' + launched.output() : ''))
     await sleep(100)
   }
 }
@@ -109,25 +76,18 @@ function redisArgs(port, dir, persistence) {
 
 /** Starts redis-server on `port` with its data in `dir`; resolves once it answers PING. */
 export async function startRedis({ port, dir, persistence = 'shipped' }) {
-  const proc = launch('redis', 'redis-server', redisArgs(port, dir, persistence))
+  const launched = launch(['redis-server', ...redisArgs(port, dir, persistence)], { name: 'redis' })
   // Loading a big AOF answers LOADING to PING: wait for PONG.
-  await until(async () => (await redisCli(port, 'PING')).trim() === 'PONG', 'Redis to answer PING on ' + port, proc)
-  return { ...proc, port, url: 'redis://' + HOST + ':' + port }
+  await until(async () => (await redisCli(port, 'PING')).trim() === 'PONG', 'Redis to answer PING on ' + port, launched)
+  return { ...launched, port, url: 'redis://' + HOST + ':' + port }
 }
 
 /**
  * One replica of the example server on the Redis store; resolves at its READY line.
- * `track` gets the process at once, so a start that fails later still stops it.
+ * `track` gets the process at once, so the cluster's stop reaches it even while it starts.
  */
-export async function startReplica({ python = VENV_PYTHON, redisUrl, env = {}, track = () => {} }) {
-  const proc = launch('replica', python, ['examples/server/app.py', '--host', HOST, '--port', '0', '--redis', redisUrl], {
-    DRAIN_GRACE_S,
-    PYTHONUNBUFFERED: '1',
-    ...env,
-  })
-  track(proc)
-  const url = await until(() => /READY (http:\/\/127\.0\.0\.1:\d+)/.exec(proc.output())?.[1], 'a replica to print READY', proc)
-  return { ...proc, url, port: Number(new URL(url).port) }
+export function startReplica({ python = VENV_PYTHON, redisUrl, env = {}, track = () => {} }) {
+  return startServer(exampleApp(python), { name: 'a replica', redis: redisUrl, env: { DRAIN_GRACE_S, ...env }, onSpawn: track })
 }
 
 /** The hard limit on open files here (HAProxy needs about 2 per connection of its maxconn). */
@@ -182,13 +142,13 @@ export async function startHaproxy({ dir, replicas, lbPort, statsPort }) {
   const config = join(dir, 'haproxy.cfg')
   writeFileSync(config, haproxyConfig(HAPROXY_TEMPLATE, lbPort, statsPort, replicas))
   // -db: stay in the foreground (the launcher owns the process and its stop).
-  const proc = launch('haproxy', 'haproxy', ['-db', '-f', config])
+  const launched = launch(['haproxy', '-db', '-f', config], { name: 'haproxy' })
   const statsUrl = 'http://' + HOST + ':' + statsPort + '/stats'
   await until(async () => {
     const states = Object.values(await backendStates(statsUrl))
     return states.length === replicas.length && states.every((s) => s === 'UP')
-  }, 'HAProxy to see every replica UP', proc)
-  return { ...proc, port: lbPort, url: 'http://' + HOST + ':' + lbPort, statsUrl, config }
+  }, 'HAProxy to see every replica UP', launched)
+  return { ...launched, port: lbPort, url: 'http://' + HOST + ':' + lbPort, statsUrl, config }
 }
 
 /**
@@ -213,7 +173,7 @@ export async function startCluster({ replicas = 3, persistence = 'shipped', env 
     /** Kills Redis (SIGKILL: no chance to write anything more) and starts it again on the same port and directory. */
     async restartRedis(options = {}) {
       const old = cluster.redis
-      const exited = once(old.child, 'exit')
+      const exited = once(old.proc, 'exit')
       process.kill(-old.pid, 'SIGKILL')
       await exited
       cluster.redis = await startRedis({ port: old.port, dir, persistence: options.persistence || persistence })

@@ -1,9 +1,11 @@
 // The FastAPI example game server (examples/server/app.py) as a child process on
-// a free loopback port, with its counters (/stats) and CPU time (/proc).
+// a free loopback port (scripts/harness/servers.mjs), with its counters (/stats)
+// and CPU time (/proc).
 import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { PYTHON, ROOT, cpuSeconds, track, withTimeout } from './common.mjs'
+import { exampleApp, startServer } from '../../scripts/harness/servers.mjs'
+import { PYTHON, cpuSeconds, track, withTimeout } from './common.mjs'
 
 export const havePython = () => existsSync(PYTHON)
 
@@ -20,25 +22,14 @@ export class ExampleServer {
 
   async start() {
     if (!havePython()) throw new Error(PYTHON + ' is missing: run npm run setup:python (or npm test) first')
-    this.child = spawn(PYTHON, [join(ROOT, 'examples', 'server', 'app.py'), '--host', '127.0.0.1', '--port', '0'], {
-      cwd: ROOT,
-      env: { ...process.env, ...this.env, PYTHONUNBUFFERED: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    this.server = await startServer(exampleApp(PYTHON), {
+      name: 'the example server',
+      env: this.env,
+      stopGraceMs: 10000,
+      // Tracked from its spawn on: a benchmark that exits, even mid-start, kills its group.
+      onSpawn: ({ proc }) => track(proc, true),
     })
-    track(this.child)
-    this.stderr = ''
-    this.child.stderr.on('data', (d) => (this.stderr = (this.stderr + d).slice(-8000)))
-    this.exited = new Promise((resolve) => this.child.on('exit', resolve))
-    const ready = new Promise((resolve, reject) => {
-      let out = ''
-      this.child.stdout.on('data', (d) => {
-        out += d
-        const m = /READY (http:\/\/\S+)/.exec(out)
-        if (m) resolve(m[1])
-      })
-      this.exited.then((code) => reject(new Error('example server exited (' + code + '): ' + this.stderr)))
-    })
-    this.origin = await withTimeout(ready, 30000, 'the example server to print READY')
+    this.origin = this.server.url
     this.ws = this.origin.replace(/^http/, 'ws')
     return this
   }
@@ -62,11 +53,11 @@ export class ExampleServer {
   }
 
   get pid() {
-    return this.child.pid
+    return this.server.pid
   }
 
   cpu() {
-    return cpuSeconds(this.child.pid)
+    return cpuSeconds(this.server.pid)
   }
 
   async request(method, path, body) {
@@ -100,8 +91,6 @@ export class ExampleServer {
   }
 
   async stop() {
-    if (!this.child || this.child.exitCode !== null) return
-    this.child.kill('SIGTERM')
-    await withTimeout(this.exited, 10000, 'the example server to exit').catch(() => this.child.kill('SIGKILL'))
+    await this.server?.stop()
   }
 }

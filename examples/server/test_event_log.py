@@ -5,13 +5,8 @@ The store itself (reload, torn lines, epochs) is tested in server/tests/test_sto
 
 from __future__ import annotations
 
-import os
-import queue
-import re
 import signal
 import subprocess
-import sys
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -19,9 +14,8 @@ import httpx
 import pytest
 from ws_bridge_server import FileStore, MemoryStore, parse_id
 
+from harness.servers import ServerProcess, example_app
 from testkit import TIMEOUT, RunningServer, recv_type
-
-HERE = Path(__file__).resolve().parent
 
 
 def seq(event_id: str) -> int:
@@ -73,27 +67,17 @@ def test_without_an_event_log_nothing_is_written(tmp_path: Path, make_server: Ca
 def cli(tmp_path: Path) -> Iterator[Callable[[list[str]], tuple[subprocess.Popen[str], str]]]:
     """Starts `app.py` as its own process; every process it started is ended after the test, even
     one whose start failed (no READY line) or whose test failed halfway."""
-    procs: list[subprocess.Popen[str]] = []
+    servers: list[ServerProcess] = []
 
     def start(args: list[str]) -> tuple[subprocess.Popen[str], str]:
-        proc = subprocess.Popen(
-            [sys.executable, str(HERE / "app.py"), "--host", "127.0.0.1", "--port", "0", *args],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"}, cwd=tmp_path,
-        )
-        procs.append(proc)
-        lines: queue.Queue[str] = queue.Queue()
-        threading.Thread(target=lambda: lines.put(proc.stdout.readline() if proc.stdout else ""), daemon=True).start()
-        line = lines.get(timeout=60)  # generous: a cold import on a busy machine is slow
-        m = re.fullmatch(r"READY (http://127\.0\.0\.1:\d+)\n", line)
-        assert m, f"unexpected first line {line!r}"
-        return proc, m.group(1)
+        server = ServerProcess([*example_app(), *args], cwd=tmp_path)
+        servers.append(server)
+        url = server.start()  # a start that fails has stopped its process already
+        return server.proc, url
 
     yield start
-    for proc in procs:
-        if proc.poll() is None:
-            proc.kill()
-        proc.communicate(timeout=30)
+    for server in servers:
+        server.stop(signal.SIGKILL)
 
 
 def test_cli_event_log_keeps_every_acknowledged_event_through_a_sigkill(

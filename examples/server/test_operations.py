@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import queue
-import re
 import signal
-import subprocess
-import sys
-import threading
 from pathlib import Path
 
 import httpx
@@ -16,9 +10,8 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
+from harness.servers import ServerProcess, example_app
 from testkit import TIMEOUT, RunningServer, close_code, recv, recv_type
-
-HERE = Path(__file__).resolve().parent
 
 
 # --- stats and admin ----------------------------------------------------------
@@ -71,31 +64,20 @@ def test_drop_connections_keeps_log(server: RunningServer) -> None:
 # --- the CLI ------------------------------------------------------------------
 
 def test_cli_prints_ready_serves_and_closes_sockets_1012_on_sigterm(tmp_path: Path) -> None:
-    env = {**os.environ, "REPLAY_LOG_SIZE": "3", "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen(
-        [sys.executable, str(HERE / "app.py"), "--host", "127.0.0.1", "--port", "0"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path,
-    )
-    lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=lambda: lines.put(proc.stdout.readline() if proc.stdout else ""), daemon=True).start()
-    try:
-        line = lines.get(timeout=60)  # generous: a cold import on a busy machine is slow
-        m = re.fullmatch(r"READY http://127\.0\.0\.1:(\d+)\n", line)
-        assert m, f"unexpected first line {line!r}"
-        with httpx.Client(base_url=f"http://127.0.0.1:{m.group(1)}", trust_env=False, timeout=TIMEOUT) as http:
+    # The harness fails the start unless the first line is exactly `READY http://127.0.0.1:<port>`.
+    with ServerProcess(example_app(), env={"REPLAY_LOG_SIZE": "3"}, cwd=tmp_path) as server:
+        with httpx.Client(base_url=server.url, trust_env=False, timeout=TIMEOUT) as http:
             assert http.get("/health").json() == {"ok": True}
             for i in range(5):  # REPLAY_LOG_SIZE from the environment is honoured
                 http.post("/rooms/cli/messages", json={"player": "ann", "text": str(i)})
             assert [e["text"] for e in http.get("/rooms/cli/events").json()] == ["2", "3", "4"]
-        with connect(f"ws://127.0.0.1:{m.group(1)}/ws/cli/ann", proxy=None, open_timeout=TIMEOUT) as ws:
+        with connect(f"ws://127.0.0.1:{server.port}/ws/cli/ann", proxy=None, open_timeout=TIMEOUT) as ws:
             assert recv(ws)["type"] == "player_list"
-            proc.send_signal(signal.SIGTERM)
+            server.proc.send_signal(signal.SIGTERM)
             with pytest.raises(ConnectionClosed) as closed:
                 for _ in range(100):
                     ws.recv(timeout=TIMEOUT)
             assert closed.value.rcvd is not None
             assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (1012, "service restart")
-    finally:
-        proc.terminate()
-        out, err = proc.communicate(timeout=30)
+    out, err = server.stdout_after_ready(), server.stderr()
     assert out == "", f"stdout must hold only the READY line, got {out!r} (stderr: {err!r})"

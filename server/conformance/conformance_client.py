@@ -8,22 +8,17 @@ answering `{"ids": [...]}` in publish order.
 from __future__ import annotations
 
 import json
-import os
-import queue
 import re
-import signal
-import subprocess
-import sys
-import threading
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import httpx
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
+
+from harness.servers import ServerProcess
 
 TIMEOUT = 15.0  # bounds a failing step only; nothing asserts on speed
 FIGURES: list[str] = []  # printed at the end of the run (conftest.py)
@@ -126,47 +121,3 @@ def lost_and_repeated(got: list[str], expected: list[str]) -> tuple[int, int]:
     seen: set[str] = set()
     repeated = sum(1 for i in got if i in seen or seen.add(i))  # type: ignore[func-returns-value]
     return len(set(expected) - seen), repeated
-
-
-class ServerProcess:
-    """A server as its own process on a loopback port (by default `python -m ws_bridge_server` with
-    the publish endpoint), once it printed `READY http://127.0.0.1:<port>`."""
-
-    def __init__(self, workdir: Path, env: dict[str, str], event_log: str | None = None,
-                 command: list[str] | None = None) -> None:
-        self.workdir, self.env, self.event_log = workdir, env, event_log
-        self.command = command or [sys.executable, "-m", "ws_bridge_server", "--publish-endpoint"]
-        self.proc: subprocess.Popen[str] | None = None
-        self.port = 0
-
-    def start(self) -> str:
-        args = [*self.command, "--host", "127.0.0.1", "--port", str(self.port)]
-        if self.event_log:
-            args += ["--event-log", self.event_log]
-        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                     cwd=self.workdir, env={**os.environ, **self.env, "PYTHONUNBUFFERED": "1"})
-        lines: queue.Queue[str] = queue.Queue()
-        out = self.proc.stdout
-        threading.Thread(target=lambda: lines.put(out.readline() if out else ""), daemon=True).start()
-        try:
-            line = lines.get(timeout=60)  # generous: a cold import on a busy machine is slow
-        except queue.Empty:
-            line = ""
-        m = re.fullmatch(r"READY (http://127\.0\.0\.1:(\d+))\n", line)
-        if not m:
-            self.stop(signal.SIGKILL)
-            raise RuntimeError(f"the server did not print READY (got {line!r})")
-        self.port = int(m.group(2))
-        return m.group(1)
-
-    def stop(self, sig: int = signal.SIGTERM) -> None:
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-        try:
-            self.proc.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.communicate(timeout=30)
-        self.proc = None

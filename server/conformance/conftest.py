@@ -16,8 +16,12 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-if str(HERE) not in sys.path:
-    sys.path.insert(0, str(HERE))
+# The suites share their server starters in scripts/harness/ (`from harness.servers import ...`),
+# a directory, not an installed package: it goes on the path here, beside this suite's own
+# helpers, as no pytest configuration is common to all the suites.
+for path in (HERE, HERE.parents[1] / "scripts"):
+    if str(path) not in sys.path:
+        sys.path.insert(0, str(path))
 
 import pytest  # noqa: E402
 
@@ -38,6 +42,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--socket-path", default=os.environ.get("WS_BRIDGE_SOCKET_PATH", "/ws/{room}/{client}"))
     group.addoption("--poll-path", default=os.environ.get("WS_BRIDGE_POLL_PATH", "/rooms/{room}/events"))
     group.addoption("--publish-path", default=os.environ.get("WS_BRIDGE_PUBLISH_PATH", "/rooms/{room}/events"))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "own_servers: starts the repository's own servers; skipped with --bridge-url")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--bridge-url"):
+        skip = pytest.mark.skip(reason="starts its own servers; --bridge-url checks only the given one")
+        for item in items:
+            if item.get_closest_marker("own_servers"):
+                item.add_marker(skip)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

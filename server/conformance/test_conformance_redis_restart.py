@@ -20,6 +20,9 @@ from conformance_stores import MAX_FRAME_BYTES, MAX_MSGS_PER_SEC, RETENTION, own
 from redis_process import RedisProcess
 from test_conformance_restart import Client
 
+# It restarts Redis under a server it starts itself: nothing it could do to a server given by URL.
+pytestmark = pytest.mark.own_servers
+
 ROOMS = 4
 PER_ROOM = 3
 

@@ -1,48 +1,26 @@
-"""Test helpers: a real uvicorn server on a free loopback port (background thread), WS client helpers."""
+"""Test helpers: the bridge app under uvicorn on a background thread (scripts/harness/in_thread.py), WS client helpers."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-import threading
 import time
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
-import httpx
-import uvicorn
 from websockets.exceptions import ConnectionClosed
-from websockets.sync.client import ClientConnection, connect
+from websockets.sync.client import ClientConnection
+
+from harness.in_thread import TIMEOUT, InThreadServer
 
 T = TypeVar("T")
-TIMEOUT = 10.0  # only bounds a failing test; nothing asserts on speed
 
 
-class RunningServer:
-    def __init__(self, app: Any) -> None:
-        self.app = app
-        config = uvicorn.Config(
-            app, host="127.0.0.1", port=0, log_level="warning", access_log=False,
-            lifespan="on", timeout_graceful_shutdown=5, ws_per_message_deflate=False,
-        )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.thread.start()
-        deadline = time.monotonic() + 30
-        while not self.server.started:
-            if not self.thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("test server did not start")
-            time.sleep(0.01)
-        port = self.server.servers[0].sockets[0].getsockname()[1]
-        self.base = f"127.0.0.1:{port}"
-        # trust_env=False: never route loopback traffic through a proxy.
-        self.http = httpx.Client(base_url=f"http://{self.base}", timeout=TIMEOUT, trust_env=False)
-
-    def ws(self, path: str, origin: str | None = None) -> ClientConnection:
-        return connect(
-            f"ws://{self.base}{path}", origin=origin, proxy=None,  # type: ignore[arg-type]
-            open_timeout=TIMEOUT, close_timeout=2,
-        )
+class RunningServer(InThreadServer):
+    def __init__(self, app: Any, **config_overrides: Any) -> None:
+        # permessage-deflate off, as the module's own run() serves: the bridge writes frames
+        # straight to the sockets only without it.
+        super().__init__(app, ws_per_message_deflate=False, **config_overrides)
 
     def publish(self, room: str, n: int, kind: str = "tick") -> list[str]:
         r = self.http.post(f"/rooms/{room}/events", json={"type": kind, "count": n})
@@ -71,11 +49,6 @@ class RunningServer:
         """Runs a coroutine on the server's own event loop (where the bridge lives)."""
         loop = self.server.servers[0].get_loop()
         return asyncio.run_coroutine_threadsafe(coro, loop).result(TIMEOUT)
-
-    def stop(self) -> None:
-        self.http.close()
-        self.server.should_exit = True
-        self.thread.join(15)
 
 
 def recv(ws: ClientConnection) -> dict[str, Any]:

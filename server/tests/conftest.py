@@ -8,12 +8,16 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-if str(HERE) not in sys.path:
-    sys.path.insert(0, str(HERE))
+# The suites share their server starters in scripts/harness/ (`from harness.servers import ...`),
+# a directory, not an installed package: it goes on the path here, beside this suite's own
+# helpers, as no pytest configuration is common to all the suites.
+for path in (HERE, HERE.parents[1] / "scripts"):
+    if str(path) not in sys.path:
+        sys.path.insert(0, str(path))
 
 import pytest  # noqa: E402
 from ws_bridge_server import Bridge, Settings  # noqa: E402
-from ws_bridge_server.serve import bare_app  # noqa: E402
+from ws_bridge_server.run import bare_app  # noqa: E402
 
 from bridgekit import RunningServer  # noqa: E402
 

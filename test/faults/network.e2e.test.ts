@@ -491,8 +491,8 @@ describe.skipIf(!checkChromium('the network fault suite'))('network faults betwe
       const stoppedAt = Date.now()
       if (how === 'SIGTERM') await game.stop()
       else {
-        const exited = new Promise((resolve) => game.child.once('exit', resolve))
-        process.kill(-(game.child.pid as number), 'SIGKILL')
+        const exited = new Promise((resolve) => game.proc.once('exit', resolve))
+        process.kill(-(game.proc.pid as number), 'SIGKILL')
         await exited
       }
       const detectedAt = await stateAt(page, 'disconnected', stoppedAt, 'the bridge to notice the ' + how)

@@ -7,11 +7,12 @@
 // README.md shows, run with the venv's `uvicorn`. pip may reuse its download cache, and the
 // versions server/requirements.txt pins are the constraints (cache hits, no surprise
 // upgrades); the venv is new every run.
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type Launched, launch, lineOf, startServer } from '../../scripts/harness/servers.mjs'
 import { ROOT, checkBuilt, packInto, runIn, scratchDir } from './artifacts'
 
 const REPO_PYTHON = join(ROOT, '.venv', 'bin', 'python')
@@ -36,57 +37,22 @@ function readmeApp(): string {
   return match[1] + '\n\nfrom ws_bridge_server import publish_router\napp.include_router(publish_router(bridge))\n'
 }
 
-interface Started {
-  url: string
-  output(): string
-  stop(): Promise<void>
-}
+type Started = Pick<Launched, 'output' | 'stop'> & { url: string }
 
-// TODO(harness): switch to scripts/harness/servers.mjs's process start once it exists.
-/** Spawns in its own process group (stop() reaches its children too); resolves with `ready`'s group 1. */
-async function start(command: string, args: string[], cwd: string, ready: RegExp, started: Started[]): Promise<Started> {
-  const child: ChildProcess = spawn(command, args, { cwd, env: CLEAN_ENV, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
-  let text = ''
-  const exited = once(child, 'exit')
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null || !child.pid) return
-    const signal = (name: NodeJS.Signals) => {
-      try {
-        process.kill(-(child.pid as number), name)
-      } catch {
-        // already gone
-      }
-    }
-    signal('SIGTERM')
-    const killer = setTimeout(() => signal('SIGKILL'), 5000)
-    await exited
-    clearTimeout(killer)
+/** Stops `launched` if `waiting` fails: a server that never got ready is still ours. */
+async function readyOr(launched: Launched, waiting: Promise<string>): Promise<Started> {
+  try {
+    return { url: await waiting, output: launched.output, stop: launched.stop }
+  } catch (err) {
+    await launched.stop()
+    throw err
   }
-  // Registered before it is up: a start that times out is still ours to stop.
-  const proc: Started = { url: '', output: () => text, stop }
-  started.push(proc)
-  let timer: NodeJS.Timeout | undefined
-  proc.url = await new Promise<string>((resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(command + ' printed no ' + ready + ' within 30 s:\n' + text)), 30000)
-    const keep = (chunk: Buffer) => {
-      text = (text + chunk.toString()).slice(-20000)
-      const match = ready.exec(text)
-      if (match) resolve(match[1])
-    }
-    child.stdout?.on('data', keep)
-    child.stderr?.on('data', keep)
-    // `exited` rejects when the spawn itself fails (no such command).
-    exited.then(() => reject(new Error(command + ' ' + args.join(' ') + ' exited before it was ready:\n' + text)), reject)
-  }).finally(() => clearTimeout(timer))
-  return proc
 }
 
 /** The repository's conformance suite against `url`, asynchronously: the server's pipes must keep draining. */
 async function conformance(url: string): Promise<{ status: number | null; output: string; summary: string }> {
   const child = spawn(REPO_PYTHON, [
     '-m', 'pytest', 'server/conformance', '-q', '-p', 'no:cacheprovider', '--bridge-url', url,
-    // It restarts Redis under servers it starts itself from the repository, whatever --bridge-url says.
-    '--ignore=server/conformance/test_conformance_redis_restart.py',
   ], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()))
@@ -136,7 +102,7 @@ describe.skipIf(!checkBuilt('server wheel') || !checkRepoVenv())('the server whe
   let wheel = ''
   let appDir = ''
   let python = ''
-  const started: Started[] = []
+  const started: Launched[] = []
 
   beforeAll(() => {
     dir = scratchDir('wsb-release-server-')
@@ -184,15 +150,18 @@ describe.skipIf(!checkBuilt('server wheel') || !checkRepoVenv())('the server whe
     }, 120000)
 
     it('python -m ws_bridge_server --publish-endpoint passes the conformance suite', async () => {
-      const server = await start(python, ['-m', 'ws_bridge_server', '--port', '0', '--publish-endpoint'], appDir,
-        /READY (http:\/\/127\.0\.0\.1:\d+)/, started)
+      const server = await startServer([python, '-m', 'ws_bridge_server', '--publish-endpoint'],
+        { name: 'python -m ws_bridge_server', cwd: appDir, env: CLEAN_ENV, onSpawn: (launched) => started.push(launched) })
       await expectConformant('python -m ws_bridge_server', server)
     }, 120000)
 
     it("README.md's server app, plus the publish endpoint, under the venv's uvicorn passes the conformance suite", async () => {
       writeFileSync(join(appDir, 'app.py'), readmeApp())
-      const server = await start(join(dir, 'venv', 'bin', 'uvicorn'), ['app:app', '--host', '127.0.0.1', '--port', '0'], appDir,
-        /Uvicorn running on (http:\/\/127\.0\.0\.1:\d+)/, started)
+      const launched = launch([join(dir, 'venv', 'bin', 'uvicorn'), 'app:app', '--host', '127.0.0.1', '--port', '0'],
+        { name: 'uvicorn app:app', cwd: appDir, env: CLEAN_ENV })
+      started.push(launched)
+      // uvicorn says where it listens on stderr; with --port 0 that is the port it got.
+      const server = await readyOr(launched, lineOf(launched, /Uvicorn running on (http:\/\/127\.0\.0\.1:\d+)/, 60000, { anyStream: true }))
       await expectConformant("README.md's app under uvicorn", server)
     }, 120000)
   })

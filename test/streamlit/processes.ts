@@ -1,11 +1,15 @@
 // Child processes for the real-Streamlit e2e: the example server and `streamlit run`,
-// each in its own process group so stop() leaves no orphan behind.
-import { type ChildProcess, spawn } from 'node:child_process'
+// each in its own process group (scripts/harness/servers.mjs) so stop() leaves no orphan behind.
+import type { ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { createServer } from 'node:net'
+import { exampleApp, launch, startServer } from '../../scripts/harness/servers.mjs'
+
+// How long stop() waits after SIGTERM before SIGKILL.
+const STOP_GRACE_MS = 5000
 
 export interface Proc {
-  readonly child: ChildProcess
+  readonly proc: ChildProcess
   readonly port: number
   /** Everything it printed (stdout and stderr), for failure messages. */
   output(): string
@@ -25,35 +29,6 @@ export async function freePort(): Promise<number> {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-
-function launch(command: string, args: string[], env: NodeJS.ProcessEnv): { child: ChildProcess; output: () => string } {
-  const child = spawn(command, args, { env: { ...process.env, ...env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
-  let text = ''
-  const keep = (chunk: Buffer) => {
-    text = (text + chunk.toString()).slice(-20000)
-  }
-  child.stdout?.on('data', keep)
-  child.stderr?.on('data', keep)
-  return { child, output: () => text }
-}
-
-function stopper(child: ChildProcess): () => Promise<void> {
-  return async () => {
-    if (child.exitCode !== null || child.signalCode !== null || !child.pid) return
-    const exited = once(child, 'exit')
-    const signal = (name: NodeJS.Signals) => {
-      try {
-        process.kill(-(child.pid as number), name)
-      } catch {
-        // already gone
-      }
-    }
-    signal('SIGTERM')
-    const killer = setTimeout(() => signal('SIGKILL'), 5000)
-    await exited
-    clearTimeout(killer)
-  }
-}
 
 /** Thrown from an `until` check when waiting longer cannot help (the process exited): fails at once. */
 export class Hopeless extends Error {}
@@ -80,29 +55,13 @@ export interface GameServerOptions {
   eventLog?: string
   /** Extra environment (REPLAY_LOG_SIZE …). */
   env?: NodeJS.ProcessEnv
-  /** How long to wait for READY before stopping it and failing (default 30 s). */
+  /** How long to wait for READY before stopping it and failing (default: the harness's 60 s). */
   readyWithinMs?: number
 }
 
 /** The example game server (examples/server/app.py) on `port` (0 = a free one), once it printed READY. */
-export async function startGameServer(python: string, port = 0, options: GameServerOptions = {}): Promise<Proc & { url: string }> {
-  const args = ['examples/server/app.py', '--host', '127.0.0.1', '--port', String(port)]
-  if (options.eventLog) args.push('--event-log', options.eventLog)
-  const { child, output } = launch(python, args, options.env || {})
-  const stop = stopper(child)
-  let url: string
-  try {
-    url = await until(() => {
-      if (child.exitCode !== null) throw new Hopeless('the example server exited:\n' + output())
-      const match = /READY (http:\/\/127\.0\.0\.1:(\d+))/.exec(output())
-      return match ? match[1] : null
-    }, 'the example server to print READY', options.readyWithinMs ?? 30000)
-  } catch (err) {
-    // A server that never said READY (hung, or slow) is still ours: no one else would stop it.
-    await stop()
-    throw err
-  }
-  return { child, port: Number(new URL(url).port), url, output, stop }
+export function startGameServer(python: string, port = 0, options: GameServerOptions = {}): Promise<Proc & { url: string }> {
+  return startServer(exampleApp(python), { ...options, port, name: 'the example server', stopGraceMs: STOP_GRACE_MS })
 }
 
 /** `streamlit run app` on a free port, headless, once /_stcore/health answers. */
@@ -119,18 +78,17 @@ export async function startStreamlit(streamlit: string, app: string, env: NodeJS
     '--client.toolbarMode', 'minimal',
     ...extra,
   ]
-  const { child, output } = launch(streamlit, args, env)
+  const launched = launch([streamlit, ...args], { name: 'streamlit', env, stopGraceMs: STOP_GRACE_MS })
   const url = 'http://127.0.0.1:' + port
-  const stop = stopper(child)
   try {
     await until(async () => {
-      if (child.exitCode !== null) throw new Hopeless('streamlit exited:\n' + output())
+      if (launched.proc.exitCode !== null) throw new Hopeless('streamlit exited:\n' + launched.output())
       const response = await fetch(url + '/_stcore/health')
       return response.ok
     }, 'streamlit to answer /_stcore/health (' + app + ')', 60000, 200)
   } catch (err) {
-    await stop()
+    await launched.stop()
     throw err
   }
-  return { child, port, url, output, stop }
+  return { ...launched, port, url }
 }
