@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ..events import StoredEvent
-from ..protocol import Position, Step, encode, step
+from ..protocol import NEXT, SEEN, Position, encode, step
 from .direct import DirectWriter, text_frame
 from .stats import Stats
 
@@ -71,9 +71,9 @@ class Connection:
         still bring events the replay covered: those are dropped. Anything else that does not
         follow on closes the socket, and the client resumes with since: never a silent gap."""
         where = step(self.position, event.epoch, event.seq)
-        if where is Step.SEEN:
+        if where is SEEN:
             return
-        if where is not Step.NEXT:
+        if where is not NEXT:
             self.close(1012, "out of step, resume with since")
             return
         self.position = (event.epoch, event.seq)
