@@ -121,10 +121,10 @@ export function launch(argv, { name = argv[0], env = {}, cwd = ROOT, stopGraceMs
  * @param {Launched} launched
  * @param {RegExp} pattern
  * @param {number} limitMs
- * @param {{ anyStream?: boolean }} [options]
+ * @param {{ anyStream?: boolean, label?: string }} [options] label: names the line in the timeout message
  * @returns {Promise<string>}
  */
-export function lineOf(launched, pattern, limitMs, { anyStream = false } = {}) {
+export function lineOf(launched, pattern, limitMs, { anyStream = false, label = String(pattern) } = {}) {
   const { proc, name } = launched
   const streams = anyStream ? [proc.stdout, proc.stderr] : [proc.stdout]
   let seen = ''
@@ -138,7 +138,7 @@ export function lineOf(launched, pattern, limitMs, { anyStream = false } = {}) {
     // 'close', not 'exit': it comes after the last output, which the message carries.
     const onClose = () => settle(() => reject(new Error(name + ' exited:\n' + launched.output())))
     const timer = setTimeout(
-      () => settle(() => reject(new Error('timed out waiting for ' + name + ' to print ' + pattern + ' (' + limitMs + ' ms):\n' + launched.output()))),
+      () => settle(() => reject(new Error('timed out waiting for ' + name + ' to print ' + label + ' (' + limitMs + ' ms):\n' + launched.output()))),
       limitMs,
     )
     /** @param {() => void} outcome */
@@ -168,7 +168,7 @@ export async function startServer(argv, options = {}) {
   const launched = launch(args, { name: 'the server', ...launchOptions, env: { PYTHONUNBUFFERED: '1', ...env } })
   onSpawn?.(launched)
   try {
-    const url = await lineOf(launched, READY, readyWithinMs)
+    const url = await lineOf(launched, READY, readyWithinMs, { label: 'READY' })
     return { ...launched, url, port: Number(new URL(url).port) }
   } catch (err) {
     // A server that never said READY (hung, slow or failing) is still ours: no one else would stop it.
