@@ -26,10 +26,9 @@ class InThreadServer:
     def __init__(self, app: Any, **config_overrides: Any) -> None:
         """`config_overrides`: uvicorn.Config options (ws=..., ws_per_message_deflate=...)."""
         self.app = app
-        config = uvicorn.Config(
-            app, host=HOST, port=0, log_level="warning", access_log=False,
-            lifespan="on", timeout_graceful_shutdown=5, **config_overrides,
-        )
+        options: dict[str, Any] = {"log_level": "warning", "access_log": False, "lifespan": "on",
+                                   "timeout_graceful_shutdown": 5, **config_overrides}
+        config = uvicorn.Config(app, host=HOST, port=0, **options)
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.thread.start()

@@ -25,6 +25,10 @@ FIGURES: list[str] = []  # printed at the end of the run (conftest.py)
 ID = re.compile(r"([0-9A-Za-z_.~]{1,32})-(0|[1-9][0-9]{0,17})")
 
 
+MORE = "X-WS-Bridge-More"  # a poll answer cut short: ask again at once after its last event
+MAX_PAGES = 1000
+
+
 def figure(line: str) -> None:
     FIGURES.append("[conformance] " + line)
 
@@ -63,13 +67,27 @@ class Target:
         assert len(ids) == n
         return ids
 
-    def poll(self, room: str, since: str | None = None) -> list[dict[str, Any]]:
+    def poll_page(self, room: str, since: str | None = None) -> tuple[list[dict[str, Any]], bool]:
+        """One poll answer, and whether the server said more follows (PROTOCOL.md, "Pages")."""
         params = {} if since is None else {"since": since}
         r = self.http.get(self.poll_path.format(room=room), params=params)
         assert r.status_code == 200, f"poll answered {r.status_code}: {r.text[:300]}"
         frames: list[dict[str, Any]] = r.json()
         assert isinstance(frames, list)
-        return frames
+        return frames, r.headers.get(MORE) == "1"
+
+    def poll(self, room: str, since: str | None = None) -> list[dict[str, Any]]:
+        """What a client gets by polling as PROTOCOL.md says: page after page until none is cut short."""
+        frames, more = self.poll_page(room, since)
+        for _ in range(MAX_PAGES):
+            if not more:
+                return frames
+            ids = [str(f["id"]) for f in frames if "id" in f]
+            assert ids, "an answer marked as cut short held no event to resume after"
+            page, more = self.poll_page(room, ids[-1])
+            assert not page or page[0].get("type") != "reset", f"the next page after {ids[-1]} was a reset"
+            frames += page
+        raise AssertionError(f"more than {MAX_PAGES} pages in a row")
 
     def log_ids(self, room: str) -> list[str]:
         """The server's own log of the room: every retained event id, oldest first."""

@@ -75,3 +75,9 @@ def close_frame(ws: ClientConnection) -> tuple[int, str]:
         assert exc.rcvd is not None, f"no close frame received: {exc}"
         return exc.rcvd.code, exc.rcvd.reason
     raise AssertionError("server never closed the connection")
+
+
+def show(capsys: Any, tag: str, figure: str) -> None:
+    """Prints a case's figure in a plain run (pytest -q), like the conformance suite's."""
+    with capsys.disabled():
+        print(f"\n[{tag}] {figure}")

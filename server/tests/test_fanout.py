@@ -174,7 +174,11 @@ def test_room_tokens() -> None:
 
 
 def test_origin_allowed() -> None:
-    assert origin_allowed(None, []) and origin_allowed("http://x", [])
+    # With no settings: clients without an Origin (not browsers) and pages of the server's own origin.
+    assert origin_allowed(None, []) and not origin_allowed("http://x", [])
+    assert origin_allowed("http://host:8000", [], host="host:8000")
+    assert not origin_allowed("http://evil.example", [], host="host:8000")
+    assert origin_allowed("http://own:1", ["http://other"], host="own:1")
     allowed = ["http://Good.example/", "http://localhost:8501"]
     assert origin_allowed("http://good.example", allowed)
     assert origin_allowed("http://localhost:8501", allowed)
@@ -241,4 +245,8 @@ def test_settings_from_env() -> None:
     assert (s.replay_log_size, s.max_frame_bytes, s.max_msgs_per_sec) == (7, 100, 2.5)
     assert s.allowed_origins == ("http://a", "http://b") and s.room_token_secret == "k"
     assert s.event_log_path == "/tmp/x.jsonl" and Settings.from_env({}).event_log_path is None
-    assert Settings.from_env({"ROOM_TOKEN_SECRET": ""}).room_token_secret is None
+    try:  # an empty secret is a mistake, never "no tokens"
+        Settings.from_env({"ROOM_TOKEN_SECRET": " "})
+        raise AssertionError("an empty secret was accepted")
+    except ValueError as exc:
+        assert "room_token_secret is empty" in str(exc)

@@ -23,10 +23,10 @@ class SlowStore(MemoryStore):
         super().__init__(retention=1000)
         self.before, self.after, self.drop = before, after, drop
 
-    async def read(self, room: str, since: str | None, *, socket: bool) -> Replay:
+    async def read(self, room: str, since: str | None, *, socket: bool, limit: int | None = None) -> Replay:
         for _ in range(self.before):
             await asyncio.sleep(0)
-        replay = await super().read(room, since, socket=socket)  # answers at once: no suspension point
+        replay = await super().read(room, since, socket=socket, limit=limit)  # answers at once: no suspension point
         for _ in range(self.after):
             await asyncio.sleep(0)
         return replay

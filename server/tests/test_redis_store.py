@@ -203,8 +203,8 @@ def test_a_publish_repeated_with_its_token_is_stored_once(
         store.attach(seen)
         await store.start()
         body = new_body("r", "t", {})
-        first = await store.streams.append("r", body, store.retention, "tok-1")
-        again = await store.streams.append("r", body, store.retention, "tok-1")
+        first = await store.streams.append("r", body, store.limits, store.room_ttl_s, "tok-1")
+        again = await store.streams.append("r", body, store.limits, store.room_ttl_s, "tok-1")
         other = await store.publish("r", "t", {})
         assert again == first and other.seq == first.seq + 1
         replay = await store.read("r", None, socket=False)

@@ -66,7 +66,12 @@ def test_two_starts_of_the_memory_store_have_different_epochs() -> None:
         old = await first.publish("r", "t", {})
         replay = await second.read("r", old.id, socket=True)
         assert first.epoch != second.epoch
-        assert replay.reset and replay.reset.reason == "epoch" and replay.reset.resume == f"{second.epoch}-0"
+        # The room does not exist in the second life: its resume id is "before the room began".
+        assert replay.reset and replay.reset.reason == "epoch" and replay.reset.resume == "0-0"
+        assert "r" not in second.rooms  # reading it created nothing
+        new = await second.publish("r", "t", {})
+        again = await second.read("r", replay.reset.resume, socket=True)
+        assert again.reset is None and [e.id for e in again.events] == [new.id]  # from "0-0": all of it
 
     asyncio.run(scenario())
 

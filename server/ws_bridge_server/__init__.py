@@ -12,7 +12,7 @@ The Redis store is `ws_bridge_server.stores.redis.RedisStore` (the `redis` extra
 
 from .auth import make_token, origin_allowed, verify_token
 from .bridge import Bridge, Listener
-from .events import RESERVED_FIELDS, StoredEvent
+from .events import RESERVED_FIELDS, EventTooLarge, StoredEvent
 from .http.health import health_router
 from .http.publish import publish_router
 from .http.router import bridge_router
@@ -25,7 +25,7 @@ from .store import EventStore, Replay, Subscriber
 from .stores import FileStore, MemoryStore, store_for
 
 __all__ = [
-    "RESERVED_FIELDS", "Bridge", "Connection", "Decision", "EventStore", "FileStore", "Hooks", "Listener",
+    "RESERVED_FIELDS", "Bridge", "Connection", "Decision", "EventStore", "EventTooLarge", "FileStore", "Hooks", "Listener",
     "MemoryStore", "Position", "Replay", "Reset", "Settings", "Stats", "Step", "StoredEvent", "Subscriber", "Window",
     "bridge_router", "decide", "health_router", "make_id", "make_token", "origin_allowed", "parse_id",
     "publish_router", "step", "store_for", "verify_token",

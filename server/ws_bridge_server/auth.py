@@ -1,24 +1,35 @@
-"""Handshake checks: the Origin allow-list and short-lived HMAC room tokens."""
+"""Who may come in: the Origin policy and short-lived HMAC room tokens."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import time
 from collections.abc import Iterable
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
+
+# "<expiry, epoch seconds>.<hex HMAC-SHA256>": anything else is refused before it is parsed.
+_TOKEN = re.compile(r"[0-9]{1,12}\.[0-9a-f]{64}")
 
 
 def _norm_origin(origin: str) -> str:
     return origin.strip().rstrip("/").lower()
 
 
-def origin_allowed(origin: str | None, allowed: Iterable[str]) -> bool:
-    """Empty allow-list = allow any. A missing Origin header is not in a non-empty list."""
+def origin_allowed(origin: str | None, allowed: Iterable[str], host: str | None = None) -> bool:
+    """A browser request's Origin against the policy. A page of the server's own origin (its
+    Origin names `host`, the request's Host header) is always allowed; another origin only if
+    `allowed` names it, or holds "*". Without an Origin (not a browser) a request is allowed
+    unless `allowed` lists origins: then only those."""
     allowed_set = {_norm_origin(o) for o in allowed}
-    if not allowed_set or "*" in allowed_set:
+    if "*" in allowed_set:
         return True
-    return origin is not None and _norm_origin(origin) in allowed_set
+    if origin is None:
+        return not allowed_set
+    if host is not None and urlsplit(_norm_origin(origin)).netloc == host.strip().lower():
+        return True
+    return _norm_origin(origin) in allowed_set
 
 
 def _signature(secret: str, room: str, player: str, expiry: int) -> str:
@@ -34,10 +45,16 @@ def make_token(secret: str, room: str, player: str, ttl_s: int = 300, now: float
     return f"{expiry}.{_signature(secret, room, player, expiry)}", expiry
 
 
+def well_formed_token(token: str | None) -> bool:
+    return token is not None and _TOKEN.fullmatch(token) is not None
+
+
 def verify_token(secret: str, room: str, player: str, token: str | None, now: float | None = None) -> bool:
-    if not token:
+    """True for an unexpired token of `make_token(secret, room, player)`; False for anything else,
+    malformed input included (never an exception)."""
+    if token is None or not well_formed_token(token):
         return False
     expiry_s, _, sig = token.partition(".")
-    if not (expiry_s.isascii() and expiry_s.isdigit()) or int(expiry_s) < (time.time() if now is None else now):
+    if int(expiry_s) < (time.time() if now is None else now):
         return False
     return hmac.compare_digest(sig, _signature(secret, room, player, int(expiry_s)))

@@ -10,12 +10,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from .events import StoredEvent
 from .live.hub import Hub
 from .live.socket import Hooks, ReceivingSocket, Services, serve
 from .live.stats import Stats
+from .protocol import NAME_RULE, valid_name
 from .settings import Settings
 from .store import EventStore, Replay
 from .stores import store_for
@@ -23,6 +24,11 @@ from .stores import store_for
 log = logging.getLogger("ws_bridge_server")
 
 Listener = Callable[[StoredEvent], None]
+
+
+class Page(NamedTuple):
+    body: str  # a JSON array
+    more: bool
 
 
 class Bridge:
@@ -77,29 +83,36 @@ class Bridge:
     # --- events ---------------------------------------------------------------
 
     async def publish(self, room: str, kind: str, payload: Mapping[str, Any] | None = None) -> StoredEvent:
-        """Creates an event `{"id","type","room","ts",...payload}` and sends it to the room's sockets."""
+        """Creates an event `{"id","type","room","ts",...payload}` and sends it to the room's sockets.
+        Raises ValueError for a room name outside PROTOCOL.md's charset or a payload that is not
+        JSON, and EventTooLarge (a ValueError) for an event over `settings.max_event_bytes`."""
+        if not valid_name(room):
+            raise ValueError(f"invalid room name {room[:140]!r}: {NAME_RULE}")
         if not self._started:
             await self.start()
         return await self.store.publish(room, kind, payload or {})
 
-    async def read(self, room: str, since: str | None, *, socket: bool = False) -> Replay:
+    async def read(self, room: str, since: str | None, *, socket: bool = False, limit: int | None = None) -> Replay:
         if not self._started:
             await self.start()
-        return await self.store.read(room, since, socket=socket)
+        return await self.store.read(room, since, socket=socket, limit=limit)
 
-    async def poll(self, room: str, since: str | None) -> str:
-        """The fallback poll's JSON body: `[reset?, ...events]`, the socket's decision."""
-        replay = await self.read(room, since)
+    async def poll(self, room: str, since: str | None, limit: int | None = None) -> Page:
+        """The fallback poll's answer: `[reset?, ...events]`, the socket's decision, at most
+        `limit` events of it; `more` when events after these are already there."""
+        replay = await self.read(room, since, socket=False, limit=limit)
         frames = [e.text for e in replay.events]
         if replay.reset is not None:
             frames.insert(0, replay.reset.text())
-        return "[" + ",".join(frames) + "]"
+        more = bool(replay.events) and replay.events[-1].seq < replay.window.last
+        return Page("[" + ",".join(frames) + "]", more)
 
     # --- sockets --------------------------------------------------------------
 
-    async def serve(self, ws: ReceivingSocket, room: str, client: str, since: str | None) -> None:
-        """Serves one accepted socket until either side stops (live/socket.py)."""
-        await serve(self._services, ws, room, client, since)
+    async def serve(self, ws: ReceivingSocket, room: str, client: str, since: str | None, address: str = "") -> None:
+        """Serves one accepted socket until either side stops (live/socket.py). `address` is the
+        client's, for the per-address cap on sockets (Settings.max_sockets_per_address)."""
+        await serve(self._services, ws, room, client, since, address)
 
     async def _read_for_socket(self, room: str, since: str | None) -> Replay:
         return await self.read(room, since, socket=True)

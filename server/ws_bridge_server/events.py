@@ -38,6 +38,10 @@ class StoredEvent:
         return make_id(self.epoch, self.seq)
 
 
+class EventTooLarge(ValueError):
+    """An event's JSON is longer than the store accepts (Settings.max_event_bytes)."""
+
+
 class Body(NamedTuple):
     """An event before it has an id: its fields and their JSON object text."""
 
@@ -45,11 +49,16 @@ class Body(NamedTuple):
     text: str
 
 
-def new_body(room: str, kind: str, payload: Mapping[str, Any]) -> Body:
-    """The event's fields but the id. Raises ValueError for a payload that is not JSON."""
+def new_body(room: str, kind: str, payload: Mapping[str, Any], max_bytes: int | None = None) -> Body:
+    """The event's fields but the id. Raises ValueError for a payload that is not JSON, and
+    EventTooLarge for one whose event would be longer than `max_bytes` in UTF-8."""
     fields: Fields = {"type": kind, "room": room, "ts": time.time() * 1000}
     fields.update((k, v) for k, v in payload.items() if k not in RESERVED_FIELDS)
-    return Body(fields, encode(fields))
+    text = encode(fields)
+    # The id adds at most 64 bytes ('"id":"<epoch>-<seq>",'): counted so the limit holds for the event.
+    if max_bytes is not None and len(text.encode()) + 64 > max_bytes:
+        raise EventTooLarge(f"an event of {len(text.encode())} bytes is over the limit of {max_bytes}")
+    return Body(fields, text)
 
 
 def with_id(epoch: str, seq: int, body: Body) -> StoredEvent:

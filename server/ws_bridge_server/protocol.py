@@ -21,6 +21,21 @@ from typing import Any
 MAX_ID_CHARS = 64
 _ID = re.compile(r"([0-9A-Za-z_.~]{1,32})-(0|[1-9][0-9]{0,17})")
 
+# Room and client names (PROTOCOL.md, "Names"): what is safe in a URL path, a log line and a
+# Redis Cluster hash tag. No NUL, CR, LF, spaces, braces or slashes.
+NAME = re.compile(r"[A-Za-z0-9_.~@+-]{1,128}")
+NAME_RULE = "1-128 characters of A-Z a-z 0-9 _ . ~ @ + -"
+
+# A room nobody has written to has no history and no epoch yet. Reading it creates nothing:
+# it answers this window, and its ids are "0-0" ("before the room began"). No store makes
+# "0" an epoch (new_epoch() makes 8 hex digits), so "0-0" never names an event.
+NO_ROOM = "0"
+NO_ROOM_ID = NO_ROOM + "-0"
+
+
+def valid_name(name: str) -> bool:
+    return NAME.fullmatch(name) is not None
+
 
 def encode(obj: Any) -> str:
     """Compact JSON; NaN/Infinity are rejected because browsers can't parse them."""
@@ -52,6 +67,11 @@ class Window:
     first: int
     last: int
 
+    @classmethod
+    def before_room(cls) -> Window:
+        """The window of a room that does not exist (yet)."""
+        return cls(NO_ROOM, 1, 0)
+
     @property
     def last_id(self) -> str:
         return make_id(self.epoch, self.last)
@@ -76,9 +96,10 @@ SEEN, NEXT, GAP, OTHER_EPOCH = Step.SEEN, Step.NEXT, Step.GAP, Step.OTHER_EPOCH
 
 
 def step(position: Position, epoch: str, seq: int) -> Step:
-    """The one "does this event follow on?" rule."""
+    """The one "does this event follow on?" rule. A position before the room began (NO_ROOM)
+    is followed by the first event of whatever epoch the room then starts."""
     if epoch != position[0]:
-        return OTHER_EPOCH
+        return NEXT if seq == 1 and position == (NO_ROOM, 0) else OTHER_EPOCH
     if seq <= position[1]:
         return SEEN
     return NEXT if seq == position[1] + 1 else GAP
@@ -116,7 +137,7 @@ def decide(since: str | None, window: Window, *, socket: bool) -> Decision:
     """
     if since is None:
         return Decision(after=None if socket else window.first - 1)
-    if since == "":  # "from the beginning": possible only while nothing was evicted
+    if since in ("", NO_ROOM_ID):  # "from the beginning": possible only while nothing was evicted
         return Decision(after=0) if window.first <= 1 else _reset(since, window, "evicted")
     parsed = parse_id(since)
     if parsed is None:

@@ -72,8 +72,12 @@ def run(app: Any, bridges: Sequence[Bridge], host: str, port: int, log_level: st
     # access_log off: stdout carries only the READY line (uvicorn logs access to stdout).
     # permessage-deflate off: events are ~200-byte JSON frames, which it barely
     # shrinks, and it was 19 % of the server's CPU under fan-out.
+    # ws_max_size: uvicorn buffers a whole message before the app sees it (16 MiB by default), so a
+    # bigger frame must be refused there, before it is read. The bridges' own check stays for
+    # apps served some other way.
+    max_message = max((b.settings.max_frame_bytes for b in bridges), default=65536)
     config = uvicorn.Config(app, host=host, port=port, log_level=log_level, access_log=False,
-                            ws_per_message_deflate=False)
+                            ws_per_message_deflate=False, ws_max_size=max_message)
     ReadyServer(config).run()
 
 

@@ -19,6 +19,20 @@ from .events import StoredEvent
 from .protocol import Reset, Window
 
 
+@dataclass(frozen=True)
+class Limits:
+    """What a store keeps per room and accepts per event; both counts bound its memory."""
+
+    retention: int = 1000  # events kept per room
+    retention_bytes: int = 1 << 20  # bytes of event text kept per room: the oldest go first
+    max_event_bytes: int = 65536  # a bigger event is refused at publish (EventTooLarge)
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.max_event_bytes <= self.retention_bytes or self.retention < 1:
+            raise ValueError("store limits need retention >= 1 and 1 <= max_event_bytes <= retention_bytes, "
+                             f"got {self}")
+
+
 @dataclass(frozen=True, slots=True)
 class Replay:
     """A store's answer to `since`: the room's window at the time of the read, the
@@ -73,8 +87,9 @@ class EventStore(ABC):
         """Assigns the next id, appends, trims to `retention` and notifies the subscriber, as one step."""
 
     @abstractmethod
-    async def read(self, room: str, since: str | None, *, socket: bool) -> Replay:
-        """The events after `since`, or a reset: always through `protocol.decide`."""
+    async def read(self, room: str, since: str | None, *, socket: bool, limit: int | None = None) -> Replay:
+        """The events after `since` (at most `limit` of them), or a reset: always through `protocol.decide`.
+        Reading a room nobody wrote to creates nothing: it answers `Window.before_room()`."""
 
     async def start(self) -> None:
         """Loads or connects; called once before the first use."""

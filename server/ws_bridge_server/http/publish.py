@@ -20,7 +20,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Path, Request
 
 from ..bridge import Bridge
+from ..events import EventTooLarge
 from ..protocol import encode
+from .guard import check_names
 
 MAX_BURST = 10_000
 
@@ -32,6 +34,9 @@ def publish_router(bridge: Bridge, *, path: str = "/rooms/{room}/events") -> API
 
     @router.post(path)
     async def inject(room: Name, request: Request) -> dict[str, list[str]]:
+        refusal = check_names(room, None)
+        if refusal is not None:
+            raise HTTPException(refusal.status, refusal.reason)
         try:
             body = await request.json()
             encode(body)  # reject NaN/Infinity up front rather than halfway through a burst
@@ -39,7 +44,10 @@ def publish_router(bridge: Bridge, *, path: str = "/rooms/{room}/events") -> API
             raise HTTPException(422, "body must be valid JSON") from None
         ids: list[str] = []
         for i, (kind, payload) in enumerate(parse_burst(body)):
-            ids.append((await bridge.publish(room, kind, payload)).id)
+            try:
+                ids.append((await bridge.publish(room, kind, payload)).id)
+            except EventTooLarge as exc:
+                raise HTTPException(413, f"{exc}; published before it: {len(ids)}") from None
             if i % 256 == 255:
                 await asyncio.sleep(0)  # let socket writers drain during big bursts
         return {"ids": ids}

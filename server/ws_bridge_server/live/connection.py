@@ -51,14 +51,18 @@ class Connection:
     nothing is queued ahead (direct.py)."""
 
     def __init__(
-        self, ws: SocketLike, room: str, client: str, stats: Stats, queue_size: int, send_timeout: float
+        self, ws: SocketLike, room: str, client: str, stats: Stats, queue_size: int, send_timeout: float,
+        queue_bytes: int = 8 << 20, address: str = "",
     ) -> None:
         self.ws = ws
         self.room = room
         self.client = client
+        self.address = address
         self.stats = stats
         self.send_timeout = send_timeout
         self.outbox: asyncio.Queue[tuple[str, int] | _Close] = asyncio.Queue(maxsize=queue_size)
+        self.queue_bytes = queue_bytes
+        self.queued_bytes = 0  # of the texts in the outbox
         self.closing = False
         self.position: Position = ("", 0)  # set when it goes live (join.py)
         self.direct: DirectWriter | None = None
@@ -89,10 +93,15 @@ class Connection:
     def push(self, text: str, nbytes: int) -> None:
         if self.closing:
             return
+        if self.queued_bytes + nbytes > self.queue_bytes:
+            self.close(1013, "client too slow")  # 1013 = try again later
+            return
         try:
             self.outbox.put_nowait((text, nbytes))
         except asyncio.QueueFull:
-            self.close(1013, "client too slow")  # 1013 = try again later
+            self.close(1013, "client too slow")
+            return
+        self.queued_bytes += nbytes
 
     def reply(self, frame: dict[str, Any]) -> None:
         """Sends a frame to this socket only (pong, error): no id, not an event."""
@@ -106,6 +115,7 @@ class Connection:
         self.closing = True
         while not self.outbox.empty():
             self.outbox.get_nowait()
+        self.queued_bytes = 0
         self.outbox.put_nowait(_Close(code, reason))
 
     async def run_writer(self) -> None:
@@ -128,6 +138,7 @@ class Connection:
                         if isinstance(item, _Close):
                             await self.ws.close(item.code, item.reason)
                             return
+                        self.queued_bytes -= item[1]
                         await self.ws.send_text(item[0])
                         self.stats.ws_frames_sent += 1
                         self.stats.ws_bytes_sent += item[1]

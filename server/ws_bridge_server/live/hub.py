@@ -20,11 +20,13 @@ class Hub:
     def __init__(self) -> None:
         # room -> {connection: its Joining while it joins, None once live}; dicts keep join order
         self.rooms: dict[str, dict[Connection, Joining | None]] = {}
+        self.by_address: dict[str, int] = {}  # open connections per client address
 
     def join(self, conn: Connection, hold_limit: int) -> Joining:
         """Adds a connection that is not live yet: its events are held until `go_live`."""
         joining = Joining(conn, hold_limit)
         self.rooms.setdefault(conn.room, {})[conn] = joining
+        self.by_address[conn.address] = self.by_address.get(conn.address, 0) + 1
         return joining
 
     def go_live(self, conn: Connection, position: Position) -> None:
@@ -36,10 +38,18 @@ class Hub:
 
     def leave(self, conn: Connection) -> None:
         conns = self.rooms.get(conn.room)
-        if conns is not None:
-            conns.pop(conn, None)
-            if not conns:
-                del self.rooms[conn.room]
+        if conns is None or conns.pop(conn, False) is False:
+            return
+        if not conns:
+            del self.rooms[conn.room]
+        left = self.by_address[conn.address] - 1
+        if left:
+            self.by_address[conn.address] = left
+        else:
+            del self.by_address[conn.address]
+
+    def from_address(self, address: str) -> int:
+        return self.by_address.get(address, 0)
 
     def watching(self, room: str) -> bool:
         return room in self.rooms

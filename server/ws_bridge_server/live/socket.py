@@ -75,15 +75,17 @@ class TokenBucket:
         return True
 
 
-async def serve(svc: Services, ws: ReceivingSocket, room: str, client: str, since: str | None) -> None:
+async def serve(svc: Services, ws: ReceivingSocket, room: str, client: str, since: str | None,
+                address: str = "") -> None:
     """Serves one accepted socket until either side stops."""
     s = svc.settings
     # The outbox must hold a full replay plus the live backlog.
-    conn = Connection(ws, room, client, svc.stats, s.send_queue_size + s.replay_log_size, s.send_timeout_s)
+    conn = Connection(ws, room, client, svc.stats, s.send_queue_size + s.replay_log_size, s.send_timeout_s,
+                      s.send_queue_bytes + s.retention_bytes, address)
     if svc.draining():
-        conn.close(1012, "service restart")
-        await conn.run_writer()
-        return
+        return await _refuse(conn, 1012, "service restart")
+    if svc.hub.from_address(address) >= s.max_sockets_per_address:
+        return await _refuse(conn, 1013, "too many sockets from this address")
     svc.stats.ws_connections_total += 1
     if s.direct_writes:
         conn.direct = direct.find_for(ws)
@@ -113,6 +115,11 @@ async def serve(svc: Services, ws: ReceivingSocket, room: str, client: str, sinc
             for result in await asyncio.gather(*tasks, return_exceptions=True):
                 if isinstance(result, Exception):
                     log.error("websocket task failed", exc_info=result)
+
+
+async def _refuse(conn: Connection, code: int, reason: str) -> None:
+    conn.close(code, reason)
+    await conn.run_writer()
 
 
 async def read_frames(svc: Services, hooks: Hooks, conn: Connection, ws: ReceivingSocket) -> tuple[int, str] | None:

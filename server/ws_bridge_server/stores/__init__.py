@@ -10,13 +10,15 @@ from .memory import MemoryStore, RoomLog
 
 def store_for(settings: Settings) -> EventStore:
     """The Redis store if `redis_url` is set, the file store if `event_log_path` is, else the memory store."""
+    limits = {"retention_bytes": settings.retention_bytes, "max_event_bytes": settings.max_event_bytes}
     if settings.redis_url:
         from .redis import RedisStore  # optional dependency: imported only when asked for
 
-        return RedisStore(settings.redis_url, settings.replay_log_size, max_rooms=settings.max_rooms)
+        return RedisStore(settings.redis_url, settings.replay_log_size, max_rooms=settings.max_rooms,
+                          room_ttl_s=settings.room_ttl_s, **limits)
     if settings.event_log_path:
-        return FileStore(settings.event_log_path, settings.replay_log_size, settings.max_rooms)
-    return MemoryStore(settings.replay_log_size, settings.max_rooms)
+        return FileStore(settings.event_log_path, settings.replay_log_size, settings.max_rooms, **limits)
+    return MemoryStore(settings.replay_log_size, settings.max_rooms, **limits)
 
 
 __all__ = ["FileStore", "MemoryStore", "RoomLog", "store_for"]

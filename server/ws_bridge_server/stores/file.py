@@ -7,14 +7,19 @@ its ids: a client that resumes with `since=<id>` gets exactly what it missed,
 with no reset.
 
 Line 1 is `{"ws_bridge_log":1,"epoch":"<epoch>"}`; every other line is
-`{"epoch":"<epoch>","seq":<seq>,"event":<event>}`. A torn last line (the process
-died mid-write) is cut off on start. The file is never compacted: it is a test
-and demo aid, not a database.
+`{"epoch":"<epoch>","seq":<seq>,"event":<event>}`. Lines end with "\n" only: the
+JSON escapes every control character, and the file is split on "\n" alone, so
+any text a client can send (U+2028, U+0085 ...) stays inside its line. A torn
+last line (the process died mid-write) is cut off on start; any other damaged
+line is skipped with a warning (counted in `skipped`), and every intact event
+is served. The file is never compacted: it is a test and demo aid, not a
+database.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 from typing import IO
 
@@ -22,14 +27,17 @@ from ..events import StoredEvent, read_event
 from ..protocol import encode
 from .memory import MemoryStore, RoomLog
 
+log = logging.getLogger("ws_bridge_server")
+
 FORMAT = 1
 
 
 class FileStore(MemoryStore):
-    def __init__(self, path: str, retention: int = 1000, max_rooms: int = 10_000) -> None:
-        super().__init__(retention, max_rooms)
+    def __init__(self, path: str, retention: int = 1000, max_rooms: int = 10_000, **limits: int) -> None:
+        super().__init__(retention, max_rooms, **limits)
         self.path = path
         self.loaded = 0  # events read back from the file on start
+        self.skipped = 0  # damaged lines passed over on start
         self._file: IO[str] | None = None
 
     async def start(self) -> None:
@@ -43,7 +51,7 @@ class FileStore(MemoryStore):
             self._file.write(encode({"ws_bridge_log": FORMAT, "epoch": self.epoch}) + "\n")
             self._file.flush()
 
-    def _read_complete_lines(self) -> list[str]:
+    def _read_complete_lines(self) -> list[bytes]:
         if not os.path.exists(self.path):
             return []
         with open(self.path, "rb") as f:
@@ -52,26 +60,41 @@ class FileStore(MemoryStore):
         if complete < len(data):  # torn last line: drop it so the next append starts clean
             with open(self.path, "r+b") as f:
                 f.truncate(complete)
-        return [line for line in data[:complete].decode("utf-8").splitlines() if line.strip()]
+        return [line for line in data[:complete].split(b"\n") if line.strip()]
 
-    def _load(self, lines: list[str]) -> None:
-        header = json.loads(lines[0])
+    def _load(self, lines: list[bytes]) -> None:
+        try:
+            header = json.loads(lines[0])
+        except (ValueError, RecursionError) as exc:  # damaged: the events' lines carry their own epochs
+            self.skipped += 1
+            log.warning("%s line 1 (the header) is damaged, skipped (%s): new rooms get a new epoch", self.path, exc)
+            header = {"ws_bridge_log": FORMAT, "epoch": self.epoch}
         if not isinstance(header, dict) or header.get("ws_bridge_log") != FORMAT:
             raise ValueError(f"{self.path} is not an event log of this version: move it away to start afresh")
         self.epoch = str(header["epoch"])
-        for line in lines[1:]:
-            entry = json.loads(line)
-            event = read_event(entry["event"])
+        for number, line in enumerate(lines[1:], start=2):
+            event = self._event_of(line, number)
+            if event is None:
+                continue
             epoch, seq, room = event.epoch, event.seq, event.room
             log = self.rooms.get(room)
             if log is None or not (log.epoch == epoch and log.last + 1 == seq):
                 # A new room, or one that was evicted and began a new life: its history starts over.
                 if log is None and len(self.rooms) >= self.max_rooms:
                     self._evict_one()
-                log = self.rooms[room] = RoomLog(epoch, self.retention, last=seq - 1)
+                log = self.rooms[room] = RoomLog(epoch, self.limits, last=seq - 1)
             log.append(event)
             self.rooms.move_to_end(room)
             self.loaded += 1
+
+    def _event_of(self, line: bytes, number: int) -> StoredEvent | None:
+        try:
+            entry = json.loads(line.decode("utf-8"))
+            return read_event(entry["event"])
+        except (ValueError, KeyError, TypeError, RecursionError) as exc:
+            self.skipped += 1
+            log.warning("%s line %d is damaged, skipped (%s): %r", self.path, number, exc, line[:80])
+            return None
 
     def _persist(self, event: StoredEvent) -> None:
         if self._file is None:

@@ -24,7 +24,7 @@ import math
 from collections import OrderedDict
 
 from ...events import StoredEvent
-from ...protocol import Position, Step, Window, step
+from ...protocol import NO_ROOM, Position, Step, Window, step
 from ...store import NoSubscriber, Subscriber
 from .streams import Streams, read_notice
 
@@ -128,6 +128,8 @@ class Follower:
                 continue
             epoch, seq = self.positions[room]
             window = await self.streams.window(room)
+            if (epoch, seq) == (NO_ROOM, 0):  # the room began meanwhile: all of it follows
+                epoch = window.epoch
             if window.epoch != epoch:
                 self._lose(room)
                 self._advance(room, window.epoch, window.last)

@@ -19,19 +19,24 @@ from typing import Any
 
 from ...events import StoredEvent, new_body
 from ...protocol import decide
-from ...store import EventStore, NoSubscriber, Replay, Subscriber
+from ...store import EventStore, Limits, NoSubscriber, Replay, Subscriber
 from .follower import Follower
 from .streams import Streams
 
 READ_ATTEMPTS = 5  # a room trimmed under each of this many reads in a row is an error
+ROOM_TTL_S = 7 * 24 * 3600  # a room nobody publishes to for this long expires
 
 
 class RedisStore(EventStore):
-    def __init__(self, url: str, retention: int = 1000, *, prefix: str = "wsb", max_rooms: int = 10_000) -> None:
-        if retention < 1:
-            raise ValueError("retention must be >= 1")
+    def __init__(self, url: str, retention: int = 1000, *, prefix: str = "wsb", max_rooms: int = 10_000,
+                 retention_bytes: int = Limits.retention_bytes, max_event_bytes: int = Limits.max_event_bytes,
+                 room_ttl_s: float = ROOM_TTL_S) -> None:
+        if room_ttl_s <= 0:
+            raise ValueError("room_ttl_s must be > 0")
         self.url = url
         self.retention = retention
+        self.limits = Limits(retention, retention_bytes, max_event_bytes)
+        self.room_ttl_s = room_ttl_s
         self.streams = Streams(url, prefix)
         self.follower = Follower(self.streams, max_rooms)
         self.subscriber: Subscriber = NoSubscriber()
@@ -49,16 +54,17 @@ class RedisStore(EventStore):
         await self.streams.close()
 
     async def publish(self, room: str, kind: str, payload: Mapping[str, Any]) -> StoredEvent:
-        body = new_body(room, kind, payload)  # raises ValueError before anything is written
-        return await self.streams.append(room, body, self.retention, secrets.token_hex(8))
+        body = new_body(room, kind, payload, self.limits.max_event_bytes)  # raises before anything is written
+        return await self.streams.append(room, body, self.limits, self.room_ttl_s, secrets.token_hex(8))
 
-    async def read(self, room: str, since: str | None, *, socket: bool) -> Replay:
+    async def read(self, room: str, since: str | None, *, socket: bool, limit: int | None = None) -> Replay:
         for _ in range(READ_ATTEMPTS):
             window = await self.streams.window(room)
             decision = decide(since, window, socket=socket)
             events: list[StoredEvent] | None = []
             if decision.after is not None and decision.after < window.last:
-                events = await self.streams.range(room, window.epoch, decision.after, window.last)
+                upto = window.last if limit is None else min(window.last, decision.after + limit)
+                events = await self.streams.range(room, window.epoch, decision.after, upto)
             if events is not None:
                 if socket:
                     self.follower.joined(room, window)

@@ -21,6 +21,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from ...events import Body, StoredEvent, read_body, with_id
 from ...protocol import Window, new_epoch, parse_id
+from ...store import Limits
 from . import scripts
 
 log = logging.getLogger("ws_bridge_server")
@@ -95,30 +96,34 @@ class Streams:
                 await asyncio.sleep(RETRY_S * (attempt + 1))
         raise AssertionError("unreachable")
 
-    async def _seen_run(self, room: str, run: str) -> None:
-        """A script ran on a Redis process we had not checked (Redis restarted): it marked the room
-        as written by a Redis that may lose writes. Check that Redis now and, if it is durable after
-        all, mark the room again (the window script does), so a second restart keeps its epoch."""
-        if run == self.run_id:
+    async def _seen_run(self, room: str, run: str, durable_run: str) -> None:
+        """A script ran on Redis process `run` while we passed `durable_run` as the durable one: if
+        they differ, it marked the room as written by a Redis that may lose writes. Check that Redis
+        (unless the follower already did) and, if it is durable after all, mark the room again (the
+        window script does), so a second restart keeps its epoch."""
+        if run == durable_run:
             return
-        await self.check_durability()
+        if run != self.run_id:
+            await self.check_durability()
         if self.durable_run == run:
-            await self._window(keys=self.keys(room), args=[new_epoch(), self.durable_run])
+            await self._window(keys=self.keys(room), args=[self.durable_run])
 
     # --- a room's stream ----------------------------------------------------------------
 
-    async def append(self, room: str, body: Body, retention: int, token: str) -> StoredEvent:
-        """The publish script: next id, XADD, trim, PUBLISH, in one step."""
-        reply = await self.retrying(lambda: self._publish(
-            keys=self.keys(room), args=[new_epoch(), self.durable_run, retention, body.text, self.channel, token]))
+    async def append(self, room: str, body: Body, limits: Limits, ttl_s: float, token: str) -> StoredEvent:
+        """The publish script: next id, XADD, trim, expiry, PUBLISH, in one step."""
+        durable = self.durable_run
+        args = [new_epoch(), durable, limits.retention, body.text, self.channel, token,
+                limits.retention_bytes, int(ttl_s * 1000)]
+        reply = await self.retrying(lambda: self._publish(keys=self.keys(room), args=args))
         epoch, seq, run = reply
-        await self._seen_run(room, str(run))
+        await self._seen_run(room, str(run), durable)
         return with_id(str(epoch), int(seq), body)
 
     async def window(self, room: str) -> Window:
-        epoch, first, last, run = await self.retrying(
-            lambda: self._window(keys=self.keys(room), args=[new_epoch(), self.durable_run]))
-        await self._seen_run(room, str(run))
+        durable = self.durable_run
+        epoch, first, last, run = await self.retrying(lambda: self._window(keys=self.keys(room), args=[durable]))
+        await self._seen_run(room, str(run), durable)
         return Window(str(epoch), int(first), int(last))
 
     async def range(self, room: str, epoch: str, after: int, last: int) -> list[StoredEvent] | None:
