@@ -156,6 +156,7 @@ def ws_bridge(
     player: str | None = None,
     key: str | None = None,
     fallback_url: str | None = None,
+    token_url: str | None = None,
     max_messages: int = 100,
     throttle_ms: int = 100,
     show_status: bool = True,
@@ -192,6 +193,12 @@ def ws_bridge(
         HTTP URL polled every 10 s while the WebSocket is down, as
         ``GET fallback_url?since=<last id>`` answering a JSON array of events.
         Placeholders are filled as in ``url``.
+    token_url : str, optional
+        URL the browser GETs (JSON with a string ``token``) before each
+        (re)connect and fallback poll; the token goes on the socket URL as
+        ``token=``, on the poll as ``token=`` and ``client=<player>``. A failed
+        fetch is retried with the backoff. Placeholders are filled as in
+        ``url``. The route must authenticate the user before handing one out.
     max_messages : int, default 100
         Messages kept in ``BridgeResult.messages`` (oldest dropped first).
     throttle_ms : int, default 100
@@ -251,9 +258,14 @@ def ws_bridge(
         raise ValueError("max_messages must be an int >= 1")
     if isinstance(throttle_ms, bool) or not isinstance(throttle_ms, (int, float)) or throttle_ms < 0:
         raise ValueError("throttle_ms must be a number >= 0")
+    if token_url is not None and (not isinstance(token_url, str) or not token_url):
+        raise ValueError("token_url must be a non-empty string or None")
+    if token_url and fallback_url and player is None:
+        raise ValueError("token_url with fallback_url needs player=: the poll names its client beside the token")
     component = _component(frame)
     full_url = _fill(url, room, player, "url")
     full_fallback = _fill(fallback_url, room, player, "fallback_url") if fallback_url else None
+    full_token = _fill(token_url, room, player, "token_url") if token_url else None
     if key is None:
         # Stable across runs and sessions: a key keeps the frame mounted when args (the ack) change.
         key = "ws_bridge_" + hashlib.sha256(f"{room}\n{full_url}".encode()).hexdigest()[:16]
@@ -263,6 +275,8 @@ def ws_bridge(
         url=full_url,
         room=room,
         fallback_url=full_fallback,
+        token_url=full_token,
+        player=player,
         max_messages=max_messages,
         throttle_ms=throttle_ms,
         show_status=bool(show_status),

@@ -46,6 +46,22 @@ def test_frame_v2_renders_the_module_inline_with_the_args_and_ack_in_data():
     assert len(at.get("component_instance")) == 0
 
 
+def v2_token_app() -> None:
+    from streamlit_ws_bridge import ws_bridge
+
+    ws_bridge("ws://127.0.0.1:9/ws/{room}/{player}", "r1", player="ann", key="k", frame="v2", token_url="http://127.0.0.1:9/rooms/{room}/token?player={player}")
+
+
+def test_frame_v2_passes_the_token_url_and_player_in_data():
+    at = AppTest.from_function(v2_token_app)
+    at.run()
+    assert not at.exception, at.exception
+    (element,) = at.get("bidi_component")
+    data = json.loads(element.proto.json)
+    assert data["token_url"] == "http://127.0.0.1:9/rooms/r1/token?player=ann"
+    assert data["player"] == "ann"
+
+
 def default_app() -> None:
     from streamlit_ws_bridge import ws_bridge
 

@@ -136,11 +136,45 @@ def test_args_placeholders_and_a_stable_derived_key(frame: FakeFrame):
     assert first["default"] is None
 
 
+def token_app() -> None:
+    from streamlit_ws_bridge import ws_bridge
+
+    ws_bridge(
+        "ws://127.0.0.1:9/ws/{room}/{player}",
+        "r 1",
+        player="ann b",
+        fallback_url="http://127.0.0.1:9/rooms/{room}/events",
+        token_url="http://127.0.0.1:9/rooms/{room}/token?player={player}",
+    )
+
+
+def test_token_url_reaches_the_frame_filled_with_the_player_the_poll_names(frame: FakeFrame):
+    at = AppTest.from_function(token_app)
+    at.run()
+    assert not at.exception, at.exception
+    call = frame.calls[-1]
+    assert call["token_url"] == "http://127.0.0.1:9/rooms/r%201/token?player=ann%20b"
+    assert call["player"] == "ann b"
+    assert call["fallback_url"] == "http://127.0.0.1:9/rooms/r%201/events"
+
+
+def test_without_token_url_the_frame_fetches_no_token(frame: FakeFrame):
+    run(AppTest.from_function(app))
+    assert frame.calls[-1]["token_url"] is None
+
+
 def test_argument_checks(frame: FakeFrame):
     from streamlit_ws_bridge import ws_bridge
 
     with pytest.raises(ValueError, match="player"):
         ws_bridge("ws://h/ws/{room}/{player}", "r1")
+    with pytest.raises(ValueError, match="token_url"):
+        ws_bridge("ws://h/ws", "r1", token_url="")
+    with pytest.raises(ValueError, match="player"):
+        ws_bridge("ws://h/ws", "r1", token_url="http://h/token/{player}", player=None)
+    # The poll names its client beside the token: with a fallback URL, player= is required.
+    with pytest.raises(ValueError, match="player="):
+        ws_bridge("ws://h/ws", "r1", fallback_url="http://h/events", token_url="http://h/token")
     with pytest.raises(ValueError, match="room"):
         ws_bridge("ws://h/ws", "")
     with pytest.raises(ValueError, match="max_messages"):

@@ -6,7 +6,7 @@ import { createPoller } from './fallback'
 import { parseFrame } from './frame'
 import { createHeartbeat } from './heartbeat'
 import { watchPage } from './lifecycle'
-import { type ConnectOptions, type Message, type WebSocketClass, resolveOptions } from './options'
+import { type ConnectOptions, type Message, provide, type WebSocketClass, resolveOptions } from './options'
 import { createOutbox, encode, type SendResult } from './outbox'
 import { redactUrl } from './redact'
 import { readReset, type Reset } from './reset'
@@ -164,7 +164,7 @@ export function connect(input: ConnectOptions): Bridge {
   const poller =
     fallbackUrl
       ? createPoller({
-          url: () => resumeUrl(fallbackUrl, resumeParam, log.lastId()).toString(),
+          url: async () => resumeUrl(await provide(fallbackUrl), resumeParam, log.lastId()).toString(),
           interval: options.fallbackInterval,
           fetch: fetchImpl,
           isOnline,
@@ -174,13 +174,7 @@ export function connect(input: ConnectOptions): Bridge {
       : null
 
   function startPolling() {
-    if (!poller || closed || poller.running) return
-    poller.start()
-    setStatus({ transport: 'polling' })
-  }
-
-  function stopPolling() {
-    if (poller?.running) poller.stop()
+    if (poller && !closed && poller.start()) setStatus({ transport: 'polling' })
   }
 
   const outbox = createOutbox(options.maxQueued)
@@ -200,7 +194,7 @@ export function connect(input: ConnectOptions): Bridge {
     {
       connecting: (url) => setStatus({ state: 'connecting', url: redactUrl(url, [resumeParam || '']), retryAt: null }),
       open() {
-        stopPolling()
+        poller?.stop()
         // Started before the listeners hear of it: one of them may close() the bridge, which stops it.
         heartbeat.start()
         setStatus({ state: 'connected', transport: 'websocket', connectedAt: Date.now(), retryAt: null, lastError: null })
@@ -244,7 +238,7 @@ export function connect(input: ConnectOptions): Bridge {
       ? watchPage(win, {
           hide() {
             heartbeat.stop()
-            stopPolling()
+            poller?.stop()
             transport.close(1000, 'page hidden')
             setStatus({ state: 'disconnected', lastCloseCode: 1000 })
           },
@@ -282,7 +276,7 @@ export function connect(input: ConnectOptions): Bridge {
       // First: whatever a listener does from here on (reconnect(), send()) finds the bridge closed.
       closed = true
       heartbeat.stop()
-      stopPolling()
+      poller?.stop()
       transport.close(1000, 'closed by the client')
       unwatch?.()
       hideDebug?.()

@@ -1,11 +1,15 @@
 import type { StorageChoice } from '../storage/guarded'
 import { redactUrl } from './redact'
+import { resumeUrl } from './resume'
 
 /** A message as the server sent it: one JSON object, `id`, `type` and payload at top level. */
 export type Message = { [field: string]: unknown }
 
 /** A URL, or a function giving one per attempt (sync or async), so a short-lived token can be fetched each time. */
 export type UrlProvider = string | (() => string | Promise<string>)
+
+/** The URL of this attempt; a provider that throws gives a rejection, never an exception. */
+export const provide = async (url: UrlProvider): Promise<string> => (typeof url === 'function' ? url() : url)
 
 /** The subset of the WebSocket class the bridge needs: the browser's, or `ws` in Node. */
 export type WebSocketClass = {
@@ -46,8 +50,11 @@ export interface Options {
   pingMessage: string
   /** Tells a pong (consumed, never stored) from a message. */
   isPong: (message: Message) => boolean
-  /** HTTP URL polled while the socket is down, as GET url?since=<last id>; it answers a JSON array of messages. */
-  fallbackUrl: string | null
+  /**
+   * HTTP URL polled while the socket is down, as GET url?since=<last id>; it answers a JSON array of messages,
+   * with the header X-WS-Bridge-More: 1 when more wait. Or a function giving one per poll (a fresh token each time).
+   */
+  fallbackUrl: UrlProvider | null
   /** Ms between fallback polls. */
   fallbackInterval: number
   /** Outgoing messages held while disconnected; past it send() drops. */
@@ -110,11 +117,13 @@ function fail(name: string, expected: string, value: unknown): never {
   throw new TypeError('[ws-bridge] option "' + name + '" must be ' + expected + ', got ' + (typeof value === 'string' ? JSON.stringify(value) : String(value)))
 }
 
+const isProvider = (value: unknown) => typeof value === 'function' || (typeof value === 'string' && !!value)
+
 /** A static URL must be usable as it is: ws(s) or http(s), absolute or relative to the page (a function's URLs are checked per attempt). */
 function checkUrl(url: string) {
   let scheme = ''
   try {
-    scheme = new URL(url, typeof location !== 'undefined' ? location.href : undefined).protocol
+    scheme = resumeUrl(url, false, undefined).protocol
   } catch {
     // relative, with no page to resolve it against
   }
@@ -133,7 +142,7 @@ export function resolveOptions(input: ConnectOptions): Options {
     if (value !== undefined) options[name] = value
   }
   const { url, room } = options
-  if (typeof url !== 'function' && (typeof url !== 'string' || !url)) fail('url', 'a URL string or a function', url)
+  if (!isProvider(url)) fail('url', 'a URL string or a function', url)
   if (typeof url === 'string') checkUrl(url)
   if (typeof room !== 'string' || !room) fail('room', 'a non-empty string', room)
   for (const [name, fallback] of Object.entries(DEFAULTS)) {
@@ -151,6 +160,6 @@ export function resolveOptions(input: ConnectOptions): Options {
     }
   }
   if (options.resumeParam === '') fail('resumeParam', 'a name or false', '')
-  if (options.fallbackUrl !== null && (typeof options.fallbackUrl !== 'string' || !options.fallbackUrl)) fail('fallbackUrl', 'a URL string', options.fallbackUrl)
+  if (options.fallbackUrl !== null && !isProvider(options.fallbackUrl)) fail('fallbackUrl', 'a URL string or a function', options.fallbackUrl)
   return options as unknown as Options
 }

@@ -3,7 +3,7 @@
 // known defects, so swapping it out touches this file only.
 import * as rwsModule from 'reconnecting-websocket'
 import { type BackoffOptions, retryDelay } from './backoff'
-import type { UrlProvider, WebSocketClass } from './options'
+import { provide, type UrlProvider, type WebSocketClass } from './options'
 import { errorText } from '../warn'
 
 export interface TransportOptions extends BackoffOptions {
@@ -119,8 +119,7 @@ export function createTransport(options: TransportOptions, on: TransportHandlers
       // A close() or reconnect() came meanwhile; that instance will not dial.
       if (mine !== generation) return STOPPED
       try {
-        const provided = typeof options.url === 'function' ? await options.url() : options.url
-        const url = options.prepareUrl(provided)
+        const url = options.prepareUrl(await provide(options.url))
         if (mine !== generation) return STOPPED
         on.connecting(url)
         return mine === generation ? url : STOPPED

@@ -9,6 +9,10 @@ export interface ComponentArgs {
   url: string
   room: string
   fallbackUrl: string | null
+  /** GET before every (re)connect and fallback poll, answering {"token": "…"}; null: no token. */
+  tokenUrl: string | null
+  /** The client the fallback poll names beside its token (ws_bridge's `player`). */
+  player: string | null
   maxMessages: number
   throttleMs: number
   showStatus: boolean
@@ -50,6 +54,8 @@ export function readArgs(raw: unknown): ComponentArgs {
     url: text(args.url, ''),
     room: text(args.room, ''),
     fallbackUrl: typeof args.fallback_url === 'string' && args.fallback_url ? args.fallback_url : null,
+    tokenUrl: typeof args.token_url === 'string' && args.token_url ? args.token_url : null,
+    player: typeof args.player === 'string' ? args.player : null,
     maxMessages: Math.max(1, Math.floor(count(args.max_messages, 100))),
     throttleMs: count(args.throttle_ms, 100),
     showStatus: args.show_status !== false,

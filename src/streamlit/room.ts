@@ -8,6 +8,7 @@ import { describeStatus, isCountingDown, type Label } from './indicator'
 import { createLedger, type Ledger } from './ledger'
 import type { ComponentArgs, ComponentValue } from './protocol'
 import { statusSignature } from './signature'
+import { withToken } from './token'
 
 export interface Room {
   readonly bridge: Bridge
@@ -30,7 +31,7 @@ export interface RoomHooks {
   debugWindow: Window
 }
 
-export const identityOf = (a: ComponentArgs): string => JSON.stringify([a.url, a.room, a.fallbackUrl, a.maxMessages])
+export const identityOf = (a: ComponentArgs): string => JSON.stringify([a.url, a.room, a.fallbackUrl, a.tokenUrl, a.player, a.maxMessages])
 
 export function sessionStorageOrMemory(): StorageLike {
   try {
@@ -44,9 +45,10 @@ export function sessionStorageOrMemory(): StorageLike {
 /** Starts the room's bridge; throws what connect() throws (a bad URL), with nothing left open. */
 export function openRoom(a: ComponentArgs, hooks: RoomHooks): Room {
   const bridge = connect({
-    url: a.url,
+    // With a token URL, each attempt and each poll fetches a fresh token first; a failed fetch is retried like a failed attempt.
+    url: withToken(a.url, a.tokenUrl, null),
     room: a.room,
-    fallbackUrl: a.fallbackUrl,
+    fallbackUrl: a.fallbackUrl === null ? null : withToken(a.fallbackUrl, a.tokenUrl, a.player),
     maxMessages: a.maxMessages,
     debugWindow: hooks.debugWindow,
   })

@@ -24,8 +24,9 @@ describe('_wsDebug.bridges', () => {
     exposeDebug(win, other)
     const bridges = (win._wsDebug as WsDebug).bridges
     expect(Object.keys(bridges).sort()).toEqual(['__proto__', 'lobby'])
-    expect(Object.getOwnPropertyDescriptor(bridges, '__proto__')?.value).toBe(proto)
-    expect(bridges.lobby).toBe(other)
+    // Each entry is the bridge's console view (its socket shown as a view), not the bridge object itself.
+    expect(Object.getOwnPropertyDescriptor(bridges, '__proto__')?.value.room).toBe('__proto__')
+    expect(bridges.lobby.room).toBe('lobby')
     expect(Object.prototype).not.toHaveProperty('room')
   })
 })

@@ -50,7 +50,7 @@ describe('renderIndicator', () => {
 describe('readArgs', () => {
   it('fills defaults and drops mistyped values', () => {
     expect(readArgs({ url: 'ws://h/ws', room: 'r', ack: 3, ack_tab: 't', show_status: false, throttle_ms: 50, max_messages: 10, fallback_url: 'http://h/e' })).toEqual({
-      url: 'ws://h/ws', room: 'r', fallbackUrl: 'http://h/e', maxMessages: 10, throttleMs: 50, showStatus: false, ackTab: 't', ack: 3,
+      url: 'ws://h/ws', room: 'r', fallbackUrl: 'http://h/e', tokenUrl: null, player: null, maxMessages: 10, throttleMs: 50, showStatus: false, ackTab: 't', ack: 3,
     })
     expect(readArgs({ ack: 1.5, throttle_ms: -1, max_messages: 'x', fallback_url: '' })).toMatchObject({
       url: '', room: '', ack: null, ackTab: null, throttleMs: 100, maxMessages: 100, fallbackUrl: null, showStatus: true,
