@@ -16,6 +16,7 @@
 import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { redisCli, startCluster } from '../scripts/cluster.mjs'
+import { adminHeaders, testServerEnv } from '../scripts/harness/servers.mjs'
 import { ClientPool } from './lib/client-pool.mjs'
 import { PYTHON, cpuSeconds, fmt, logger, percentile, row, sleep, until } from './lib/common.mjs'
 import { ExampleServer } from './lib/example-server.mjs'
@@ -26,7 +27,7 @@ const WORKERS = 2
 const GOAL_MS = 100
 
 const rssKB = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync('/proc/' + pid + '/status', 'utf8'))[1])
-const openSockets = async (server) => (await (await fetch(server.url + '/stats')).json()).ws_connections_open
+const openSockets = async (server) => (await (await fetch(server.url + '/stats', { headers: adminHeaders() })).json()).ws_connections_open
 const split = (list, n) => Array.from({ length: n }, (_, w) => list.filter((_, i) => i % n === w))
 const merge = (answers, key) => answers.reduce((all, a) => ({ ...all, ...a[key] }), {})
 
@@ -138,7 +139,7 @@ async function threeReplicas(load, probeLoad) {
     const pid = /^(?:REDIS|REPLICA) (\d+)/.exec(line)?.[1]
     if (pid) pgids.add(Number(pid))
   }
-  const cluster = await startCluster({ replicas: 3, python: PYTHON, print })
+  const cluster = await startCluster({ replicas: 3, python: PYTHON, env: testServerEnv(), print })
   pgids.add(cluster.lb.pid)
   try {
     const replicas = cluster.replicas.map((r, i) => ({ name: 'replica' + (i + 1), pid: r.pid, url: r.url }))

@@ -7,13 +7,16 @@
 //   await cluster.stop()                                   // everything it started, and its temp dir
 //
 // Every process runs in its own process group (harness/servers.mjs), so a stop reaches what it spawned.
+// Redis asks for a password made for this run (redisPassword()); the replicas get it in REDIS_URL,
+// their operator routes this run's ADMIN_TOKEN, and HAProxy, their proxy, in TRUSTED_PROXIES.
 import { execFile, spawnSync } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { once } from 'node:events'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { exampleApp, launch, running, startServer } from './harness/servers.mjs'
+import { adminToken, exampleApp, launch, running, startServer } from './harness/servers.mjs'
 import { ROOT, VENV_PYTHON } from './setup-python.mjs'
 
 const HOST = '127.0.0.1'
@@ -25,14 +28,20 @@ export const DRAIN_GRACE_S = '3'
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
+/** `count` different free ports: every probe stays open until all are picked, so none comes back twice. */
+export async function freePorts(count) {
+  const probes = Array.from({ length: count }, () => createServer())
+  for (const probe of probes) {
+    probe.listen(0, HOST)
+    await once(probe, 'listening')
+  }
+  const ports = probes.map((probe) => probe.address().port)
+  await Promise.all(probes.map((probe) => (probe.close(), once(probe, 'close'))))
+  return ports
+}
+
 export async function freePort() {
-  const server = createServer()
-  server.listen(0, HOST)
-  await once(server, 'listening')
-  const { port } = server.address()
-  server.close()
-  await once(server, 'close')
-  return port
+  return (await freePorts(1))[0]
 }
 
 /** Waits for `check()` to return something truthy; fails with `what` (and the output of `launched`, the process). */
@@ -51,43 +60,71 @@ async function until(check, what, launched, limitMs = 60000) {
   }
 }
 
-/** `redis-cli -p port args…` → stdout (raw: one line per reply element). */
+let runRedisPassword
+
+/** The password of every Redis this process starts: random, made on first use, written only to its own config file. */
+export function redisPassword() {
+  runRedisPassword ??= randomBytes(24).toString('hex')
+  return runRedisPassword
+}
+
+/** `redis-cli -p port args…` → stdout (raw: one line per reply element); the password goes in its environment, not its argv. */
 export function redisCli(port, ...args) {
+  const env = { ...process.env, REDISCLI_AUTH: redisPassword() }
   return new Promise((resolve, reject) => {
-    execFile('redis-cli', ['-h', HOST, '-p', String(port), ...args], { maxBuffer: 256 * 1024 * 1024 }, (err, stdout, stderr) =>
+    execFile('redis-cli', ['-h', HOST, '-p', String(port), ...args], { env, maxBuffer: 256 * 1024 * 1024 }, (err, stdout, stderr) =>
       err ? reject(new Error('redis-cli ' + args.join(' ') + ': ' + (stderr || err.message))) : resolve(stdout),
     )
   })
 }
 
 /**
+ * Redis's config file for this run in `dir` (readable by this user only): deploy/redis.conf as a user
+ * would run it, with this run's password in place of the placeholder there.
+ */
+function redisConfig(dir) {
+  const file = join(dir, 'redis.conf')
+  const lines = [...(existsSync(REDIS_CONF) ? ['include ' + JSON.stringify(REDIS_CONF)] : []), 'requirepass ' + redisPassword(), '']
+  writeFileSync(file, lines.join('\n'), { mode: 0o600 })
+  return file
+}
+
+/**
  * Persistence: 'shipped' runs deploy/redis.conf as a user would (AOF, fsync on every
  * write, when that file is not there yet); 'none' turns persistence off entirely.
- * The port, address, directory and logging are always the cluster's own.
+ * The port, address, directory, logging and password are always the cluster's own.
  */
 function redisArgs(port, dir, persistence) {
-  const args = existsSync(REDIS_CONF) ? [REDIS_CONF] : []
-  if (!args.length || persistence === 'none') {
+  const args = [redisConfig(dir)]
+  if (!existsSync(REDIS_CONF) || persistence === 'none') {
     args.push(...(persistence === 'none' ? ['--appendonly', 'no', '--save', ''] : ['--appendonly', 'yes', '--appendfsync', 'always', '--save', '']))
   }
   args.push('--port', String(port), '--bind', HOST, '--dir', dir, '--daemonize', 'no', '--pidfile', '', '--logfile', '', '--protected-mode', 'yes')
   return args
 }
 
-/** Starts redis-server on `port` with its data in `dir`; resolves once it answers PING. */
+/**
+ * Starts redis-server on `port` with its data in `dir`; resolves once it answers PING.
+ * `url` names it for people (no password); `authUrl` is what the replicas connect with.
+ */
 export async function startRedis({ port, dir, persistence = 'shipped' }) {
   const launched = launch(['redis-server', ...redisArgs(port, dir, persistence)], { name: 'redis' })
   // Loading a big AOF answers LOADING to PING: wait for PONG.
   await until(async () => (await redisCli(port, 'PING')).trim() === 'PONG', 'Redis to answer PING on ' + port, launched)
-  return { ...launched, port, url: 'redis://' + HOST + ':' + port }
+  const authUrl = 'redis://:' + encodeURIComponent(redisPassword()) + '@' + HOST + ':' + port + '/0'
+  return { ...launched, port, url: 'redis://' + HOST + ':' + port, authUrl }
 }
 
 /**
- * One replica of the example server on the Redis store; resolves at its READY line.
+ * One replica of the example server on the Redis store; resolves at its READY line. Its test publish
+ * endpoint and operator routes are on (HAProxy refuses both at the edge: callers use the replica's own
+ * URL), and it believes X-Forwarded-For from HAProxy on 127.0.0.1. `env` is added last (ALLOWED_ORIGINS …).
  * `track` gets the process at once, so the cluster's stop reaches it even while it starts.
  */
 export function startReplica({ python = VENV_PYTHON, redisUrl, env = {}, track = () => {} }) {
-  return startServer(exampleApp(python), { name: 'a replica', redis: redisUrl, env: { DRAIN_GRACE_S, ...env }, onSpawn: track })
+  const own = { DRAIN_GRACE_S, ADMIN_TOKEN: adminToken(), TRUSTED_PROXIES: HOST }
+  // REDIS_URL, not --redis: the password stays out of the process list.
+  return startServer(exampleApp({ python, publishEndpoint: true }), { name: 'a replica', env: { ...own, REDIS_URL: redisUrl, ...env }, onSpawn: track })
 }
 
 /** The hard limit on open files here (HAProxy needs about 2 per connection of its maxconn). */
@@ -137,17 +174,25 @@ export async function backendStates(statsUrl) {
 
 /** Starts HAProxy in front of `replicas`; resolves once it sees every one of them UP. */
 export async function startHaproxy({ dir, replicas, lbPort, statsPort }) {
-  lbPort = lbPort || (await freePort())
-  statsPort = statsPort || (await freePort())
+  // Two ports picked together: one after the other, the same port could come back for both,
+  // and the balancer's front (which refuses /stats) would then answer some of the checks below.
+  const [freeLb, freeStats] = await freePorts(2)
+  lbPort = lbPort || freeLb
+  statsPort = statsPort || freeStats
   const config = join(dir, 'haproxy.cfg')
   writeFileSync(config, haproxyConfig(HAPROXY_TEMPLATE, lbPort, statsPort, replicas))
   // -db: stay in the foreground (the launcher owns the process and its stop).
   const launched = launch(['haproxy', '-db', '-f', config], { name: 'haproxy' })
   const statsUrl = 'http://' + HOST + ':' + statsPort + '/stats'
-  await until(async () => {
-    const states = Object.values(await backendStates(statsUrl))
-    return states.length === replicas.length && states.every((s) => s === 'UP')
-  }, 'HAProxy to see every replica UP', launched)
+  try {
+    await until(async () => {
+      const states = Object.values(await backendStates(statsUrl))
+      return states.length === replicas.length && states.every((s) => s === 'UP')
+    }, 'HAProxy to see every replica UP', launched)
+  } catch (err) {
+    await launched.stop() // not in the cluster yet: its stop() would not reach this process
+    throw err
+  }
   return { ...launched, port: lbPort, url: 'http://' + HOST + ':' + lbPort, statsUrl, config }
 }
 
@@ -186,7 +231,7 @@ export async function startCluster({ replicas = 3, persistence = 'shipped', env 
     cluster.redis = await startRedis({ port: await freePort(), dir, persistence })
     print('REDIS ' + cluster.redis.pid + ' ' + cluster.redis.url)
     const track = (proc) => cluster.started.push(proc)
-    const started = await Promise.all(Array.from({ length: replicas }, () => startReplica({ python, redisUrl: cluster.redis.url, env, track })))
+    const started = await Promise.all(Array.from({ length: replicas }, () => startReplica({ python, redisUrl: cluster.redis.authUrl, env, track })))
     for (const replica of started) {
       cluster.replicas.push(replica)
       print('REPLICA ' + replica.pid + ' ' + replica.url)

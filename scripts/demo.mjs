@@ -11,6 +11,7 @@ import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { startCluster } from './cluster.mjs'
+import { adminToken, exampleApp } from './harness/servers.mjs'
 import { ROOT, VENV, setupPython } from './setup-python.mjs'
 
 const HOST = '127.0.0.1'
@@ -100,6 +101,13 @@ async function waitFor(url, what, limitMs = 60000) {
   throw new Error(what + ' did not come up at ' + url)
 }
 
+/**
+ * The pages that may use the game server: the Streamlit app (under either loopback name) and
+ * examples/script-tag.html opened from disk, whose Origin is "null". Allowing "null" is for this
+ * local demo only: a sandboxed frame of any site sends it too.
+ */
+const demoOrigins = (appPort) => ['http://127.0.0.1:' + appPort, 'http://localhost:' + appPort, 'null'].join(',')
+
 async function main() {
   const { values } = parseArgs({ options: { replicas: { type: 'string' } } })
   const replicas = values.replicas === undefined ? 0 : Number(values.replicas)
@@ -114,17 +122,22 @@ async function main() {
   }
   const appPort = await pickPort(Number(process.env.DEMO_APP_PORT) || 8501)
   const appUrl = 'http://' + HOST + ':' + appPort
+  const env = { ALLOWED_ORIGINS: demoOrigins(appPort) }
   let serverUrl
+  let operatorUrl // where /stats and /admin/* answer: HAProxy refuses them, a replica does not
   if (replicas > 0) {
     // One line per process on stdout (REDIS / REPLICA / LB), for automation; the app talks to the balancer.
-    cluster = await startCluster({ replicas, python })
+    cluster = await startCluster({ replicas, python, env })
     if (stopping) return
     watchCluster(cluster)
     serverUrl = cluster.lb.url
+    operatorUrl = cluster.replicas[0].url
   } else {
     const serverPort = await pickPort(Number(process.env.DEMO_SERVER_PORT) || 8000)
-    serverUrl = 'http://' + HOST + ':' + serverPort
-    start('server', python, ['examples/server/app.py', '--host', HOST, '--port', String(serverPort)])
+    serverUrl = operatorUrl = 'http://' + HOST + ':' + serverPort
+    // The test publish endpoint and the operator routes on, for trying things by hand (the printout says how).
+    const [command, ...args] = exampleApp({ python, publishEndpoint: true })
+    start('server', command, [...args, '--host', HOST, '--port', String(serverPort)], { ...env, ADMIN_TOKEN: adminToken() })
     await waitFor(serverUrl + '/health', 'the example server')
   }
   start('streamlit', join(VENV, 'bin', 'streamlit'), [
@@ -140,16 +153,17 @@ async function main() {
   console.log('  Game room chat (Streamlit):  ' + appUrl + '/?room=lobby&player=ann')
   console.log('  Second player, same room:    ' + appUrl + '/?room=lobby&player=bob')
   console.log('  Same room, plain page:       file://' + join(ROOT, 'examples/script-tag.html') + '?server=' + serverUrl + '&room=lobby&player=cat')
+  console.log('  Counters (this run only):    curl -H "Authorization: Bearer ' + adminToken() + '" ' + operatorUrl + '/stats')
   console.log('')
   console.log(cluster ? '  Ctrl-C stops everything: Streamlit, HAProxy, the replicas and Redis.' : '  Ctrl-C stops both.')
 }
 
 /** A cluster process that dies on its own (not a fault you caused with kill -9 on a replica) stops the demo. */
 function watchCluster(started) {
-  for (const proc of [started.redis, started.lb]) {
-    proc.child.on('exit', (code, signal) => {
+  for (const launched of [started.redis, started.lb]) {
+    launched.proc.on('exit', (code, signal) => {
       if (!stopping) {
-        console.error('[demo] ' + proc.name + ' exited (' + (signal || code) + '); stopping')
+        console.error('[demo] ' + launched.name + ' exited (' + (signal || code) + '); stopping')
         stop(1)
       }
     })

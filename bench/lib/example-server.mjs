@@ -1,10 +1,11 @@
 // The FastAPI example game server (examples/server/app.py) as a child process on
 // a free loopback port (scripts/harness/servers.mjs), with its counters (/stats)
-// and CPU time (/proc).
+// and CPU time (/proc). Its test publish endpoint and operator routes are on, as
+// the suites' servers have them (testServerEnv()), for this benchmark's requests only.
 import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { exampleApp, startServer } from '../../scripts/harness/servers.mjs'
+import { adminHeaders, exampleApp, startServer, testServerEnv } from '../../scripts/harness/servers.mjs'
 import { PYTHON, cpuSeconds, track, withTimeout } from './common.mjs'
 
 export const havePython = () => existsSync(PYTHON)
@@ -22,9 +23,9 @@ export class ExampleServer {
 
   async start() {
     if (!havePython()) throw new Error(PYTHON + ' is missing: run npm run setup:python (or npm test) first')
-    this.server = await startServer(exampleApp(PYTHON), {
+    this.server = await startServer(exampleApp({ python: PYTHON, publishEndpoint: true }), {
       name: 'the example server',
-      env: this.env,
+      env: { ...testServerEnv(), ...this.env },
       stopGraceMs: 10000,
       // Tracked from its spawn on: a benchmark that exits, even mid-start, kills its group.
       onSpawn: ({ proc }) => track(proc, true),
@@ -63,7 +64,7 @@ export class ExampleServer {
   async request(method, path, body) {
     const res = await fetch(this.origin + path, {
       method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      headers: { ...adminHeaders(), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: AbortSignal.timeout(10000),
     })

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -17,16 +18,21 @@ for path in (HERE, HERE.parents[1] / "scripts"):
 
 import pytest  # noqa: E402
 
+from access import Access  # noqa: E402
 from app import Settings  # noqa: E402
 from testkit import RunningServer  # noqa: E402
 
 
 @pytest.fixture
 def make_server() -> Iterator[Callable[..., RunningServer]]:
+    """`make_server(**settings)`: the bridge's Settings; `access=` the example's own switches, which
+    the tests turn on unless they say otherwise (the operator routes with a fresh random
+    ADMIN_TOKEN, the test publish endpoint) since most of them count and inject through those."""
     started: list[RunningServer] = []
 
-    def factory(**overrides: Any) -> RunningServer:
-        srv = RunningServer(Settings(**overrides))
+    def factory(access: Access | None = None, **overrides: Any) -> RunningServer:
+        opened = Access(admin_token=secrets.token_urlsafe(24), publish_endpoint=True)
+        srv = RunningServer(Settings(**overrides), opened if access is None else access)
         started.append(srv)
         return srv
 

@@ -70,7 +70,7 @@ def cli(tmp_path: Path) -> Iterator[Callable[[list[str]], tuple[subprocess.Popen
     servers: list[ServerProcess] = []
 
     def start(args: list[str]) -> tuple[subprocess.Popen[str], str]:
-        server = ServerProcess([*example_app(), *args], cwd=tmp_path)
+        server = ServerProcess([*example_app(publish_endpoint=True), *args], cwd=tmp_path)
         servers.append(server)
         url = server.start()  # a start that fails has stopped its process already
         return server.proc, url

@@ -17,7 +17,7 @@ from testkit import TIMEOUT, RunningServer, close_code, recv, recv_type
 # --- stats and admin ----------------------------------------------------------
 
 def test_stats_counters(server: RunningServer) -> None:
-    server.http.post("/stats/reset")
+    server.http.post("/stats/reset", headers=server.admin)
     r1, r2 = server.http.get("/health"), server.http.get("/rooms/st/events")
     snap = server.stats()
     assert snap == server.stats()  # reading /stats is not counted
@@ -39,7 +39,7 @@ def test_stats_counters(server: RunningServer) -> None:
     assert snap["ws_connections_open"] == 0 and snap["ws_open_by_room"] == {}
     assert snap["events_created"] == 2  # join + leave player_list
 
-    zero = server.http.post("/stats/reset").json()
+    zero = server.http.post("/stats/reset", headers=server.admin).json()
     assert all(v == 0 for k, v in zero.items() if k != "ws_open_by_room") and zero["ws_open_by_room"] == {}
 
 
@@ -49,7 +49,7 @@ def test_drop_connections_keeps_log(server: RunningServer) -> None:
         recv_type(b, "player_list")
         m1 = server.http.post("/rooms/d1/messages", json={"player": "x", "text": "one"}).json()
         assert recv(a) == m1
-        assert server.http.post("/admin/drop-connections").json() == {"dropped": 2}
+        assert server.http.post("/admin/drop-connections", headers=server.admin).json() == {"dropped": 2}
         assert close_code(a) == 1012 and close_code(b) == 1012
     server.stats(lambda s: s["ws_connections_open"] == 0)
     m2 = server.http.post("/rooms/d1/messages", json={"player": "x", "text": "two"}).json()

@@ -10,20 +10,29 @@ from typing import Any
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection
 
+from access import Access
 from app import Settings, create_app
 from harness.in_thread import TIMEOUT, InThreadServer
 
 
 class RunningServer(InThreadServer):
-    def __init__(self, settings: Settings) -> None:
-        super().__init__(create_app(settings))
+    def __init__(self, settings: Settings, access: Access) -> None:
+        super().__init__(create_app(settings, access))
+        self.access = access
+
+    @property
+    def admin(self) -> dict[str, str]:
+        """The headers the operator routes (/stats, /stats/reset, /admin/*) need."""
+        if self.access.admin_token is None:
+            raise AssertionError("this server's operator routes are off (no admin_token)")
+        return {"Authorization": f"Bearer {self.access.admin_token}"}
 
     def stats(self, until: Callable[[dict[str, Any]], bool] = lambda s: True) -> dict[str, Any]:
         """GET /stats, polling until `until` holds (the server updates counters asynchronously).
         Fails the test if it never does."""
         deadline = time.monotonic() + TIMEOUT
         while True:
-            snap: dict[str, Any] = self.http.get("/stats").json()
+            snap: dict[str, Any] = self.http.get("/stats", headers=self.admin).json()
             if until(snap):
                 return snap
             if time.monotonic() > deadline:

@@ -3,7 +3,7 @@
     with ServerProcess(bare_module(publish_endpoint=True), env={"DRAIN_GRACE_S": "6"}) as server:
         httpx.get(server.url + "/health")          # stopped (SIGTERM) on the way out
 
-    server = ServerProcess(example_app(), cwd=tmp_path, event_log=str(tmp_path / "events.jsonl"))
+    server = ServerProcess(example_app(publish_endpoint=True), cwd=tmp_path, event_log=str(tmp_path / "events.jsonl"))
     url = server.start()     # port 0: a free one, kept from then on
     server.stop()            # SIGTERM; SIGKILL if it is still there after stop_timeout
     server.start()           # the same port again: clients see a restart of the same server
@@ -36,9 +36,11 @@ def bare_module(publish_endpoint: bool = False, python: str = sys.executable) ->
     return [python, "-m", "ws_bridge_server", *(["--publish-endpoint"] if publish_endpoint else [])]
 
 
-def example_app(python: str = sys.executable) -> list[str]:
-    """The example game server (examples/server/app.py): the bridge mounted in an app."""
-    return [python, str(REPO / "examples" / "server" / "app.py")]
+def example_app(publish_endpoint: bool = False, python: str = sys.executable) -> list[str]:
+    """The example game server (examples/server/app.py): the bridge mounted in an app;
+    `publish_endpoint` adds the test publish endpoint. Its operator routes (/stats, /admin/*)
+    are on only with ADMIN_TOKEN in its environment."""
+    return [python, str(REPO / "examples" / "server" / "app.py"), *(["--publish-endpoint"] if publish_endpoint else [])]
 
 
 def _read_lines(stream: IO[str], into: list[str], first_line: threading.Event | None = None) -> None:

@@ -21,7 +21,7 @@ def own_server(name: str, workdir: Path, redis_url: str | None = None) -> Server
     if name == "redis" and not redis_url:
         raise ValueError("the redis store needs a redis_url")
     if name == EXAMPLE:
-        return ServerProcess(example_app(), env=env, cwd=workdir)
+        return ServerProcess(example_app(publish_endpoint=True), env=env, cwd=workdir)
     return ServerProcess(bare_module(publish_endpoint=True), env=env, cwd=workdir,
                          event_log=str(workdir / "events.jsonl") if name == "file" else None,
                          redis=redis_url if name == "redis" else None)

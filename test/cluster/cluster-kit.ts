@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process'
 import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { redisCli, startCluster } from '../../scripts/cluster.mjs'
+import { adminHeaders, testServerEnv } from '../../scripts/harness/servers.mjs'
 import { ROOT } from '../../scripts/setup-python.mjs'
 import type { Client } from './clients'
 
@@ -29,8 +30,12 @@ export interface Cluster {
 }
 
 const PYTHON = join(ROOT, '.venv', 'bin', 'python')
-// Far more than any case publishes per room: Redis's stream then holds each room's whole history.
-const ENV = { REPLAY_LOG_SIZE: '50000' }
+// Far more than any case publishes per room, in events and in bytes: Redis's stream then holds
+// each room's whole history.
+const ENV = { REPLAY_LOG_SIZE: '50000', RETENTION_BYTES: String(2 ** 30) }
+
+/** What a replica's operator routes (/stats, /admin/*) need; the cases call them on the replica's own URL. */
+export { adminHeaders }
 
 const has = (binary: string) => {
   try {
@@ -94,7 +99,8 @@ function localPortsOf(pid: number): Set<number> {
 }
 
 export async function startTestCluster(options: { persistence?: 'shipped' | 'none'; env?: Record<string, string> } = {}): Promise<Cluster> {
-  const cluster = (await startCluster({ replicas: 3, python: PYTHON, env: { ...ENV, ...options.env }, persistence: options.persistence, print: figure })) as Cluster
+  const env = { ...testServerEnv(), ...ENV, ...options.env }
+  const cluster = (await startCluster({ replicas: 3, python: PYTHON, env, persistence: options.persistence, print: figure })) as Cluster
   const redisCommand = (...args: string[]) => redisCli(cluster.redis.port, ...args) as Promise<string>
   return Object.assign(cluster, {
     redisCommand,
@@ -113,7 +119,7 @@ export async function startTestCluster(options: { persistence?: 'shipped' | 'non
 
 /** How many sockets `replica` has open (its own /stats). */
 export async function victimSockets(replica: Proc): Promise<number> {
-  return ((await (await fetch(replica.url + '/stats')).json()) as { ws_connections_open: number }).ws_connections_open
+  return ((await (await fetch(replica.url + '/stats', { headers: adminHeaders() })).json()) as { ws_connections_open: number }).ws_connections_open
 }
 
 export const lastIds = (logs: Map<string, string[]>) => new Map([...logs].map(([room, ids]) => [room, ids[ids.length - 1]]))

@@ -1,7 +1,8 @@
 // Publishes a steady stream of events into rooms through the test driver
 // (POST /rooms/{room}/events) of one replica, until stopped. A failed post (Redis
 // down, a replica gone) is tried again on the next tick: Redis's stream, not this
-// object's acks, is the ground truth.
+// object's acks, is the ground truth. `bases` names a replica's own URL, never
+// HAProxy's: the balancer refuses the publish endpoint at the edge (deploy/haproxy.cfg).
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 export class Publisher {

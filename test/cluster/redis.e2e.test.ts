@@ -9,7 +9,7 @@
 // Sized for 2 cores: 50 clients for the restarts, 1,000 (100 rooms of 10) for the storm.
 import { afterEach, describe, expect, it } from 'vitest'
 import { type Client, closeAll, connected, startClients, stateAfter } from './clients'
-import { type Cluster, clusterTools, figure, lastIds, startTestCluster, untilCaughtUp, until } from './cluster-kit'
+import { adminHeaders, type Cluster, clusterTools, figure, lastIds, startTestCluster, untilCaughtUp, until } from './cluster-kit'
 import { percentile, streams, tallyAll } from './ledger'
 import { Publisher } from './publisher'
 
@@ -98,7 +98,10 @@ describe.skipIf(!clusterTools('the Redis fault cases'))('Redis faults and a reco
     const droppedAt = Date.now()
     // Every replica closes every socket at once (1012): 1,000 reconnects with ?since=.
     const dropped = await Promise.all(
-      c.replicas.map(async (replica) => ((await (await fetch(replica.url + '/admin/drop-connections', { method: 'POST' })).json()) as { dropped: number }).dropped),
+      c.replicas.map(async (replica) => {
+        const response = await fetch(replica.url + '/admin/drop-connections', { method: 'POST', headers: adminHeaders() })
+        return ((await response.json()) as { dropped: number }).dropped
+      }),
     )
     await until(() => clients.every((client) => stateAfter(client, 'connected', droppedAt) !== null && connected(client)), 'all 1,000 clients back', 120000)
     await sleep(1000)

@@ -9,7 +9,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import type { WebSocketClass } from '../../src/index'
 import { type Client, PausableSocket, closeAll, connected, startClient, startClients, stateAfter } from './clients'
-import { type Cluster, clusterTools, figure, lastIds, startTestCluster, untilCaughtUp, until } from './cluster-kit'
+import { adminHeaders, type Cluster, clusterTools, figure, lastIds, startTestCluster, untilCaughtUp, until } from './cluster-kit'
 import { percentile, streams, tallyAll } from './ledger'
 import { Publisher } from './publisher'
 
@@ -22,7 +22,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 async function openIn(cluster: Cluster, room: string): Promise<number> {
   let total = 0
   for (const replica of cluster.replicas) {
-    const stats = (await (await fetch(replica.url + '/stats')).json()) as { ws_open_by_room: Record<string, number> }
+    const stats = (await (await fetch(replica.url + '/stats', { headers: adminHeaders() })).json()) as { ws_open_by_room: Record<string, number> }
     total += stats.ws_open_by_room[room] ?? 0
   }
   return total

@@ -15,7 +15,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { CHROMIUM_ARGS, checkChromium, executablePath, waitConnected } from '../browser/browser'
 import { PageServer, ROOT, SCRIPT_FILE, html, scriptBuilt, scriptTag } from '../browser/page-server'
 import { EventServer } from '../helpers/ws-server'
-import { type Proc, startGameServer, until } from '../streamlit/processes'
+import { type Proc, roomLog, startGameServer, until } from '../streamlit/processes'
 import { FaultProxy, type Link } from './fault-proxy'
 import { stopAll } from '../helpers/stop-all'
 
@@ -29,8 +29,8 @@ const PONG = '{"type":"pong"}'
 // the bridge declaring it dead.
 const HEARTBEAT = { 'heartbeat-interval': 1000, 'heartbeat-timeout': 500 }
 const RETRY = { 'retry-delay': 100, 'max-retry-delay': 1000, 'connect-timeout': 2000 }
-// Far more than the log any case writes: the server's log is the ground truth for "lost".
-const SERVER_ENV = { REPLAY_LOG_SIZE: '20000' }
+// Far more than the log any case writes, in events and in bytes: the server's log is the ground truth for "lost".
+const SERVER_ENV = { REPLAY_LOG_SIZE: '20000', RETENTION_BYTES: String(2 ** 30) }
 
 /** What the page records: socket activity (init script) and the bridge's events (listeners). */
 interface SocketEvent {
@@ -212,7 +212,7 @@ async function checkDelivery(page: Page, base: string, room: string, injector: I
   })
   const marker = ((await post.json()) as { ids: string[] }).ids[0]
   await waitDelivered(page, marker, 'the marker event ' + marker)
-  const log = ((await (await fetch(base + '/rooms/' + room + '/events')).json()) as Array<{ id: string }>).map((e) => e.id)
+  const log = await roomLog(base, room)
   const all = (await recorded(page)).ids.map((entry) => entry.id)
   const received = all.slice(0, all.indexOf(marker) + 1)
   const first = log.indexOf(received[0])

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CHROMIUM_ARGS, executablePath } from '../browser/browser'
 import { clickRerunEvery, expectExactlyOnce, FRAME } from './drive'
 import { Ledger } from './ledger'
-import { type Proc, startGameServer, startStreamlit, until } from './processes'
+import { adminHeaders, type Proc, startGameServer, startStreamlit, until } from './processes'
 import { streamlitMissing } from './requirements'
 
 const PYTHON = '.venv/bin/python'
@@ -36,7 +36,7 @@ describe.skipIf(missing.length > 0)('the bridge inside st.fragment (real Streaml
   const figures: { [name: string]: number } = {}
 
   const stats = async () =>
-    (await (await fetch(server.url + '/stats')).json()) as { ws_connections_total: number; ws_open_by_room: { [room: string]: number } }
+    (await (await fetch(server.url + '/stats', { headers: adminHeaders() })).json()) as { ws_connections_total: number; ws_open_by_room: { [room: string]: number } }
   /** `count` events in one POST: they reach the browser as one volley. */
   async function inject(count: number): Promise<string[]> {
     const response = await fetch(server.url + '/rooms/' + ROOM + '/events', {

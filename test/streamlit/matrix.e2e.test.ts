@@ -17,7 +17,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { CHROMIUM_ARGS, executablePath } from '../browser/browser'
 import { clickRerun, expectExactlyOnce, idleRuns, printTabs } from './drive'
 import { Ledger } from './ledger'
-import { type Proc, startGameServer, startStreamlit, until } from './processes'
+import { adminHeaders, type Proc, startGameServer, startStreamlit, until } from './processes'
 import { streamlitMissing } from './requirements'
 
 type Frame = 'iframe' | 'v2'
@@ -73,7 +73,7 @@ describe.skipIf(missing.length > 0)('every pinned Streamlit version (real stream
         if (!response.ok) throw new Error('publish: HTTP ' + response.status)
         return ((await response.json()) as { ids: string[] }).ids
       }
-      const stats = async () => (await fetch(game.url + '/stats')).json() as Promise<{ ws_connections_total: number; ws_open_by_room: { [room: string]: number } }>
+      const stats = async () => (await fetch(game.url + '/stats', { headers: adminHeaders() })).json() as Promise<{ ws_connections_total: number; ws_open_by_room: { [room: string]: number } }>
       const serverLog = async (room: string): Promise<string[]> =>
         ((await (await fetch(game.url + '/rooms/' + room + '/events')).json()) as Array<{ id: string }>).map((event) => event.id)
       const waitDelivered = (tab: Tab, ids: string[], what: string) =>

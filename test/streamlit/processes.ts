@@ -3,7 +3,10 @@
 import type { ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { createServer } from 'node:net'
-import { exampleApp, launch, startServer } from '../../scripts/harness/servers.mjs'
+import { exampleApp, launch, startServer, testServerEnv } from '../../scripts/harness/servers.mjs'
+
+/** What startGameServer()'s operator routes (/stats, /stats/reset, /admin/*) need. */
+export { adminHeaders } from '../../scripts/harness/servers.mjs'
 
 // How long stop() waits after SIGTERM before SIGKILL.
 const STOP_GRACE_MS = 5000
@@ -59,9 +62,29 @@ export interface GameServerOptions {
   readyWithinMs?: number
 }
 
-/** The example game server (examples/server/app.py) on `port` (0 = a free one), once it printed READY. */
+/**
+ * The example game server (examples/server/app.py) on `port` (0 = a free one), once it printed READY;
+ * with the test publish endpoint and the operator routes on (adminHeaders()), and pages of any origin allowed.
+ */
 export function startGameServer(python: string, port = 0, options: GameServerOptions = {}): Promise<Proc & { url: string }> {
-  return startServer(exampleApp(python), { ...options, port, name: 'the example server', stopGraceMs: STOP_GRACE_MS })
+  const env = { ...testServerEnv(), ...options.env }
+  return startServer(exampleApp({ python, publishEndpoint: true }), { ...options, env, port, name: 'the example server', stopGraceMs: STOP_GRACE_MS })
+}
+
+/**
+ * The ids of every event `room` retains on the game server at `base`, oldest first, read as the
+ * fallback poll serves them: page after page while an answer says it was cut short (X-WS-Bridge-More).
+ */
+export async function roomLog(base: string, room: string): Promise<string[]> {
+  const ids: string[] = []
+  for (;;) {
+    const since = ids.length ? '?since=' + encodeURIComponent(ids[ids.length - 1]) : ''
+    const response = await fetch(base + '/rooms/' + encodeURIComponent(room) + '/events' + since)
+    if (!response.ok) throw new Error('GET /rooms/' + room + '/events' + since + ': HTTP ' + response.status)
+    const page = (await response.json()) as Array<{ id: string }>
+    ids.push(...page.map((event) => event.id))
+    if (response.headers.get('x-ws-bridge-more') !== '1' || page.length === 0) return ids
+  }
 }
 
 /** `streamlit run app` on a free port, headless, once /_stcore/health answers. */

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CHROMIUM_ARGS, executablePath } from '../browser/browser'
 import { expectExactlyOnce } from './drive'
 import { Ledger } from './ledger'
-import { type Proc, startGameServer, startStreamlit, until } from './processes'
+import { adminHeaders, type Proc, startGameServer, startStreamlit, until } from './processes'
 import { streamlitMissing } from './requirements'
 
 const PYTHON = '.venv/bin/python'
@@ -39,7 +39,7 @@ describe.skipIf(missing.length > 0)('frameless component, frame="v2", under faul
     return response.json() as Promise<{ ids?: string[] }>
   }
   const inject = async (room: string, count: number): Promise<string[]> => (await post('/rooms/' + room + '/events', { type: 'tick', count })).ids || []
-  const openSockets = async (room: string) => ((await (await fetch(server.url + '/stats')).json()) as { ws_open_by_room: { [room: string]: number } }).ws_open_by_room[room] || 0
+  const openSockets = async (room: string) => ((await (await fetch(server.url + '/stats', { headers: adminHeaders() })).json()) as { ws_open_by_room: { [room: string]: number } }).ws_open_by_room[room] || 0
   const waitDelivered = (label: string, ids: string[], what: string) =>
     until(() => {
       const got = new Set(ledger.delivered(label))

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { CHROMIUM_ARGS, executablePath } from '../browser/browser'
 import { clickRerun, clickRerunEvery, deliverBurst, expectExactlyOnce, idleRuns, indicator, printTabs } from './drive'
 import { Ledger } from './ledger'
-import { type Proc, startGameServer, startStreamlit, until } from './processes'
+import { adminHeaders, type Proc, startGameServer, startStreamlit, until } from './processes'
 import { streamlitMissing } from './requirements'
 
 const PYTHON = '.venv/bin/python'
@@ -40,12 +40,15 @@ describe.skipIf(missing.length > 0)('frameless component, frame="v2" (real Strea
   const tabs: Tab[] = []
   const figures: { [name: string]: number } = {}
 
+  // The test publish endpoint and the operator routes (which need the admin token), from this test only.
   const post = async (path: string, body: unknown) => {
-    const response = await fetch(server.url + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+    const headers = { 'content-type': 'application/json', ...adminHeaders() }
+    const response = await fetch(server.url + path, { method: 'POST', headers, body: JSON.stringify(body) })
     if (!response.ok) throw new Error('POST ' + path + ': HTTP ' + response.status)
     return response.json() as Promise<{ ids?: string[]; [field: string]: unknown }>
   }
-  const stats = async () => (await fetch(server.url + '/stats')).json() as Promise<{ ws_connections_total: number; ws_open_by_room: { [room: string]: number } }>
+  const stats = async () =>
+    (await fetch(server.url + '/stats', { headers: adminHeaders() })).json() as Promise<{ ws_connections_total: number; ws_open_by_room: { [room: string]: number } }>
   const openSockets = async (room: string) => (await stats()).ws_open_by_room[room] || 0
   const inject = async (room: string, count: number): Promise<string[]> => (await post('/rooms/' + room + '/events', { type: 'tick', count })).ids || []
   const waitDelivered = (tab: Tab, ids: string[], what: string) =>
