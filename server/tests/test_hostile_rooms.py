@@ -118,16 +118,22 @@ def test_a_huge_frame_is_refused_before_the_server_buffers_it(tmp_path: Path, ca
         pid = server.proc.pid
         url = server.url.replace("http", "ws", 1) + "/ws/r/ann"
         before = _rss_kib(pid)
+        outcome = "still open"
         with connect(url, proxy=None, open_timeout=TIMEOUT, max_size=None) as ws:  # type: ignore[arg-type]
             try:
                 ws.send("x" * 12_000_000)
                 ws.recv(timeout=TIMEOUT)
             except ConnectionClosed as exc:
-                assert exc.rcvd is not None and exc.rcvd.code == 1009, exc
+                # The server answers the frame's header: 1009, then it hangs up. When it hangs up
+                # before this client has finished writing, the close frame is lost in the reset.
+                outcome = f"closed {exc.rcvd.code}" if exc.rcvd is not None else "reset while still sending"
+            except OSError:
+                outcome = "reset while still sending"
+        assert outcome in ("closed 1009", "reset while still sending"), outcome
         time.sleep(0.2)
         grew = _rss_kib(pid) - before
         assert grew < 4 * 1024, f"the server's RSS grew by {grew} KiB"
-    show(capsys, "hostile", f"a 12 MB frame to a server whose limit is 64 KiB: closed 1009, server RSS +{grew} KiB")
+    show(capsys, "hostile", f"a 12 MB frame to a server whose limit is 64 KiB: {outcome}, server RSS +{grew} KiB")
 
 
 def test_a_socket_whose_outbox_holds_too_many_bytes_is_dropped_with_1013() -> None:
