@@ -185,3 +185,25 @@ def test_sockets_per_address_are_capped_and_forwarded_addresses_count_only_behin
             ws.close()
     show(capsys, "hostile", "3 sockets per address: the 4th from 10.0.0.1 (via the trusted proxy) got 1013, "
                             "10.0.0.2 behind the same proxy got in")
+
+
+def test_hostile_since_values_frames_and_names_get_answers_never_errors(make_bridge_server: Factory,
+                                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    srv = make_bridge_server()
+    ids = srv.publish("__proto__", 3)  # a valid name like any other
+    weird = ["x" * 10_000, "__proto__", "-1", "é-1", "\x00", "0-0", ids[0] + "0", "constructor"]
+    answers = {}
+    for since in weird:
+        r = srv.http.get("/rooms/__proto__/events", params={"since": since})
+        assert r.status_code == 200, (since[:20], r.status_code)
+        frames = r.json()
+        answers[since[:12]] = frames[0].get("reason", "replay") if frames and frames[0].get("type") == "reset" else "replay"
+    assert answers["0-0"] == "replay" and len(srv.poll("__proto__", since="0-0")) == 3  # "before the room began"
+    with srv.ws("/ws/__proto__/ann") as ws:
+        ws.send("[" * 30_000 + "]" * 30_000)  # nested past any parser's recursion limit, under the size limit
+        assert recv(ws) == {"type": "error", "error": "invalid JSON"}
+        ws.send('{"__proto__": {"polluted": true}, "type": "ping"}')
+        assert recv(ws) == {"type": "pong"}  # the socket stays open, nothing polluted
+    assert not hasattr(object(), "polluted")
+    show(capsys, "hostile", f"{len(weird)} hostile since values on a room named __proto__: {answers}; a 100,000-deep "
+                            "JSON frame: an error frame, the socket stays open")
