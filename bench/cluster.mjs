@@ -16,7 +16,7 @@
 import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { redisCli, startCluster } from '../scripts/cluster.mjs'
-import { adminHeaders, testServerEnv } from '../scripts/harness/servers.mjs'
+import { adminHeaders, testServerEnv } from '../scripts/harness/access.mjs'
 import { ClientPool } from './lib/client-pool.mjs'
 import { PYTHON, cpuSeconds, fmt, logger, percentile, row, sleep, until } from './lib/common.mjs'
 import { ExampleServer } from './lib/example-server.mjs'

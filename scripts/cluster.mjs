@@ -16,7 +16,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { adminToken, exampleApp, launch, running, startServer } from './harness/servers.mjs'
+import { adminToken } from './harness/access.mjs'
+import { exampleApp, launch, running, startServer } from './harness/servers.mjs'
 import { ROOT, VENV_PYTHON } from './setup-python.mjs'
 
 const HOST = '127.0.0.1'

@@ -5,7 +5,8 @@
 import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { adminHeaders, exampleApp, startServer, testServerEnv } from '../../scripts/harness/servers.mjs'
+import { adminHeaders, testServerEnv } from '../../scripts/harness/access.mjs'
+import { exampleApp, startServer } from '../../scripts/harness/servers.mjs'
 import { PYTHON, cpuSeconds, track, withTimeout } from './common.mjs'
 
 export const havePython = () => existsSync(PYTHON)

@@ -10,7 +10,6 @@
 //   await fetch(server.url + '/stats', { headers: adminHeaders() })
 //   await server.stop()              // SIGTERM to the group, SIGKILL after stopGraceMs
 import { spawn } from 'node:child_process'
-import { randomBytes } from 'node:crypto'
 import { once } from 'node:events'
 import { join } from 'node:path'
 import { ROOT, VENV_PYTHON } from '../setup-python.mjs'
@@ -70,31 +69,6 @@ export function exampleApp({ python = VENV_PYTHON, publishEndpoint = false } = {
   return [python, join(ROOT, 'examples', 'server', 'app.py'), ...(publishEndpoint ? ['--publish-endpoint'] : [])]
 }
 
-/** @type {string | undefined} */
-let runAdminToken
-
-/**
- * The ADMIN_TOKEN of every server this process starts: random, made on first use, never written to a file.
- * @returns {string}
- */
-export function adminToken() {
-  runAdminToken ??= randomBytes(24).toString('hex')
-  return runAdminToken
-}
-
-/**
- * The headers the example server's operator routes (/stats, /stats/reset, /admin/*) need.
- * @returns {{ authorization: string }}
- */
-export const adminHeaders = () => ({ authorization: 'Bearer ' + adminToken() })
-
-/**
- * The example server's environment in the suites and the benchmarks: the operator routes on
- * (adminToken()), pages of any origin allowed (the suites serve their pages, and Streamlit runs,
- * on ports of their own), and no cap on sockets per client address (every client here is 127.0.0.1).
- * @returns {NodeJS.ProcessEnv}
- */
-export const testServerEnv = () => ({ ADMIN_TOKEN: adminToken(), ALLOWED_ORIGINS: '*', MAX_SOCKETS_PER_ADDRESS: '1000000' })
 
 /** @param {ChildProcess} proc */
 export const running = (proc) => proc.exitCode === null && proc.signalCode === null

@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process'
 import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { redisCli, startCluster } from '../../scripts/cluster.mjs'
-import { adminHeaders, testServerEnv } from '../../scripts/harness/servers.mjs'
+import { adminHeaders, testServerEnv } from '../../scripts/harness/access.mjs'
 import { ROOT } from '../../scripts/setup-python.mjs'
 import type { Client } from './clients'
 

@@ -3,10 +3,11 @@
 import type { ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { createServer } from 'node:net'
-import { exampleApp, launch, startServer, testServerEnv } from '../../scripts/harness/servers.mjs'
+import { testServerEnv } from '../../scripts/harness/access.mjs'
+import { exampleApp, launch, startServer } from '../../scripts/harness/servers.mjs'
 
 /** What startGameServer()'s operator routes (/stats, /stats/reset, /admin/*) need. */
-export { adminHeaders } from '../../scripts/harness/servers.mjs'
+export { adminHeaders } from '../../scripts/harness/access.mjs'
 
 // How long stop() waits after SIGTERM before SIGKILL.
 const STOP_GRACE_MS = 5000
