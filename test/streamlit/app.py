@@ -58,6 +58,8 @@ show_status = params.get("status", "1") != "0"
 in_fragment = params.get("fragment") == "1"
 frame = params.get("frame", "iframe")
 twice = params.get("twice") == "1"
+# token=1: a fresh room token from the example server's token route before every connect and poll.
+token_url = SERVER + "/rooms/{room}/token?player={player}" if params.get("token") == "1" else None
 log(sid=sid, kind="tab", tab=tab, room=room)
 
 if st.button("rerun", key="rerun"):
@@ -85,6 +87,7 @@ def panel() -> None:
             fallback_url=SERVER + "/rooms/{room}/events",
             show_status=show_status,
             frame=frame,  # type: ignore[arg-type]
+            token_url=token_url,
         )
         # Straight after the call, with no Streamlit call in between.
         reset = result.reset["resume"] if result.reset is not None else None
