@@ -1,7 +1,8 @@
 """The game on top of the bridge: what players' frames mean, and the room state for GET /state.
 
 The state is folded from the room's events as they are published (the bridge's
-listener), so GET /state costs no more than a dict lookup. A room first seen in
+listener), so GET /state costs no more than a dict lookup (plus the presence read,
+one Redis call on the Redis store). A room first seen in
 the middle of its history (after a restart with the file store) is folded from
 its retained history on first access.
 """
@@ -85,14 +86,15 @@ class Game:
             "room": name,
             "phase": room.phase,
             "topic": room.topic,
-            "players": self.bridge.clients(name),
+            "players": await self.bridge.presence(name),
             "messages": list(room.messages),
             "votes": dict(room.votes),
             "last_event_id": make_id(room.epoch, room.last) if room.last else None,
         }
 
     async def announce_players(self, conn: Connection) -> None:
-        await self.bridge.publish(conn.room, "player_list", {"players": self.bridge.clients(conn.room)})
+        # Presence, not this replica's sockets: players on other replicas of a Redis store count too.
+        await self.bridge.publish(conn.room, "player_list", {"players": await self.bridge.presence(conn.room)})
 
     async def on_frame(self, conn: Connection, frame: dict[str, Any]) -> None:
         """A player's frame; the player always comes from the URL, never from the frame."""

@@ -46,7 +46,7 @@ class Bridge:
         self._started = False
         self.store.attach(self)
         self._services = Services(self.hub, self._read_for_socket, lambda: self.hooks, self.settings, self.stats,
-                                  lambda: self.draining)
+                                  lambda: self.draining, self._entered, self._left)
 
     async def start(self) -> None:
         """Starts the store; also done on first use, so mounting without a lifespan works."""
@@ -118,7 +118,29 @@ class Bridge:
         return await self.read(room, since, socket=True)
 
     def clients(self, room: str) -> list[str]:
+        """This replica's clients in the room, in join order: the store's subscriber answer. For
+        everyone in the room on every replica, ask `presence`."""
         return self.hub.clients(room)
+
+    async def presence(self, room: str) -> list[str]:
+        """The room's client names on every replica sharing the store, each once: the hub's on the
+        memory and file stores (join order), Redis's on the Redis store (sorted by name; a dead
+        replica's clients within its presence expiry). A room name outside PROTOCOL.md's charset
+        has nobody in it (no socket could join it)."""
+        if not valid_name(room):
+            return []
+        if not self._started:
+            await self.start()
+        return await self.store.presence(room)
+
+    # serve() is public: an app may hand it names the router never checked, which must not reach store keys.
+    async def _entered(self, room: str, client: str) -> None:
+        if valid_name(room) and valid_name(client):
+            await self.store.entered(room, client)
+
+    async def _left(self, room: str, client: str) -> None:
+        if valid_name(room) and valid_name(client):
+            await self.store.left(room, client)
 
     def close_all(self, code: int, reason: str) -> int:
         return self.hub.close_all(code, reason)

@@ -2,10 +2,10 @@
 
 A store assigns ids, keeps each room's bounded history and tells the replica's
 single subscriber about every event it publishes, in publish order (= id
-order). The memory and file stores are in `stores/`; a networked store (Redis)
-implements the same four methods. What the server does with a socket (replay,
-then live, with no gap and no duplicate) is in `live/join.py` and works with any
-store that keeps these promises.
+order), and says who is in a room (`presence`). The memory and file stores are
+in `stores/`; a networked store (Redis) implements the same methods. What the
+server does with a socket (replay, then live, with no gap and no duplicate) is
+in `live/join.py` and works with any store that keeps these promises.
 """
 
 from __future__ import annotations
@@ -59,6 +59,9 @@ class Subscriber(Protocol):
         could not read the missed range back): close them, so each resumes with `since` and gets
         its reset from `read` instead of a silent gap. The memory and file stores never call it."""
 
+    def clients(self, room: str) -> list[str]:
+        """The client names with a socket in the room on this replica (the hub's), in join order."""
+
 
 class NoSubscriber:
     """A store's subscriber until `attach`: nothing is delivered, no room is watched."""
@@ -71,6 +74,9 @@ class NoSubscriber:
 
     def lost(self, room: str) -> None:
         pass
+
+    def clients(self, room: str) -> list[str]:
+        return []
 
 
 class EventStore(ABC):
@@ -90,6 +96,17 @@ class EventStore(ABC):
     async def read(self, room: str, since: str | None, *, socket: bool, limit: int | None = None) -> Replay:
         """The events after `since` (at most `limit` of them), or a reset: always through `protocol.decide`.
         Reading a room nobody wrote to creates nothing: it answers `Window.before_room()`."""
+
+    @abstractmethod
+    async def presence(self, room: str) -> list[str]:
+        """The client names with a socket in the room on every replica that shares this store,
+        each once. A store of one process answers with its subscriber's `clients(room)`."""
+
+    async def entered(self, room: str, client: str) -> None:
+        """A socket of `client` is in `room` on this replica (the hub has it): a shared store records it."""
+
+    async def left(self, room: str, client: str) -> None:
+        """A socket of `client` left `room` on this replica (the hub no longer has it)."""
 
     async def start(self) -> None:
         """Loads or connects; called once before the first use."""

@@ -53,6 +53,10 @@ class Services:
     settings: Settings
     stats: Stats
     draining: Callable[[], bool]
+    # The store's record of who is here (presence across replicas): after the hub has the socket,
+    # before the app's on_join; after the hub let it go, before on_leave. Neither raises for a store outage.
+    entered: Callable[[str, str], Awaitable[None]]
+    left: Callable[[str, str], Awaitable[None]]
 
 
 class TokenBucket:
@@ -93,8 +97,11 @@ async def serve(svc: Services, ws: ReceivingSocket, room: str, client: str, sinc
     writer = asyncio.create_task(conn.run_writer())
     reader: asyncio.Task[tuple[int, str] | None] | None = None
     hooks = svc.hooks()
+    present = False
     try:
         await join(joining, svc.read, since, lambda position: svc.hub.go_live(conn, position))
+        present = True
+        await svc.entered(room, client)
         if hooks.on_join:
             await hooks.on_join(conn)
         reader = asyncio.create_task(read_frames(svc, hooks, conn, ws))
@@ -106,6 +113,8 @@ async def serve(svc: Services, ws: ReceivingSocket, room: str, client: str, sinc
     finally:
         svc.hub.leave(conn)
         try:
+            if present:
+                await svc.left(room, client)
             if hooks.on_leave:  # first, so the room hears of it as soon as the counters do
                 await hooks.on_leave(conn)
         finally:

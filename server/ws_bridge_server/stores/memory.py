@@ -98,6 +98,10 @@ class MemoryStore(EventStore):
     def _persist(self, event: StoredEvent) -> None:
         """Hook for a durable copy, written before anyone can see the event."""
 
+    async def presence(self, room: str) -> list[str]:
+        """One process holds every socket, so presence is this replica's own (the hub's, join order)."""
+        return self.subscriber.clients(room)
+
     async def read(self, room: str, since: str | None, *, socket: bool, limit: int | None = None) -> Replay:
         log = self.rooms.get(room)
         window = log.window() if log is not None else Window.before_room()

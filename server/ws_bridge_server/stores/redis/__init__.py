@@ -1,4 +1,5 @@
-"""The Redis store: `store.py` (the store), `streams.py` (keys, scripts, reads), `follower.py` (the pub/sub reader).
+"""The Redis store: `store.py` (the store), `streams.py` (keys, scripts, reads), `follower.py` (the pub/sub reader),
+`presence.py` (who is in a room on any replica).
 
 Needs the `redis` extra (`pip install 'ws-bridge-server[redis]'`).
 """

@@ -7,7 +7,9 @@ Keys of a room (all under the `{room}` hash tag, so a Redis Cluster keeps a room
   answering: AOF with `appendfsync always`), `v` (the layout version, FORMAT), `b` (the bytes
   of the bodies kept) and `tok` (the last publish's token);
 * `wsb:{room}:stream`: the retained events, stream id `<seq>-0`, fields `ep` = the epoch and
-  `e` = the event's body exactly as Python built it (events.py): the Lua never touches JSON.
+  `e` = the event's body exactly as Python built it (events.py): the Lua never touches JSON;
+* `wsb:{room}:presence`: who is in the room on which replica (presence.py), every member with
+  its own expiry. Only sockets write it, never a read, and it expires by itself.
 
 The epoch check (`look`): a room whose meta was written by another Redis process (Redis
 restarted since) that did not persist every write may have come back from an older snapshot,
@@ -94,4 +96,31 @@ local head = redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', 1)
 local first = seq + 1
 if head[1] then first = tonumber(string.match(head[1][1], '^(%d+)')) end
 return {epoch, first, seq, run}
+"""
+
+# Presence (presence.py): `wsb:{room}:presence`, a sorted set, member "<replica id>:<client>", score =
+# when it expires, in ms of Redis's own clock (TIME), so replicas' clocks never have to agree.
+NOW_MS = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+"""
+
+# KEYS: presence. ARGV: expiry (ms), then the members to write. Drops expired members, (re)writes these
+# with now + expiry, and keeps the key itself alive at least as long as its newest member, never
+# shortening it (a replica with a longer expiry may have written it).
+PRESENCE_TOUCH = NOW_MS + """
+local ttl = tonumber(ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+for i = 2, #ARGV do
+  redis.call('ZADD', KEYS[1], now + ttl, ARGV[i])
+end
+if redis.call('EXISTS', KEYS[1]) == 1 and redis.call('PTTL', KEYS[1]) < ttl then
+  redis.call('PEXPIRE', KEYS[1], ttl)
+end
+return 0
+"""
+
+# KEYS: presence. ARGV: at most this many members. The members not expired yet; writes nothing.
+PRESENCE_READ = NOW_MS + """
+return redis.call('ZRANGE', KEYS[1], '(' .. now, '+inf', 'BYSCORE', 'LIMIT', 0, tonumber(ARGV[1]))
 """

@@ -9,6 +9,9 @@ order is id order everywhere. Reads take the window in a script, decide with
 Each replica has one follower (follower.py), never one connection per client: it passes
 every event on to the replica's subscriber in id order, and after a dropped connection it
 reads back what it missed before anything newer.
+
+Who is in a room on any replica is presence.py: members with an expiry, rewritten by a
+refresh task that lives from `start()` to `close()`.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from ...events import StoredEvent, new_body
 from ...protocol import decide
 from ...store import EventStore, Limits, NoSubscriber, Replay, Subscriber
 from .follower import Follower
+from .presence import EXPIRY_S, REFRESH_S, Presence
 from .streams import Streams
 
 READ_ATTEMPTS = 5  # a room trimmed under each of this many reads in a row is an error
@@ -30,7 +34,8 @@ ROOM_TTL_S = 7 * 24 * 3600  # a room nobody publishes to for this long expires
 class RedisStore(EventStore):
     def __init__(self, url: str, retention: int = 1000, *, prefix: str = "wsb", max_rooms: int = 10_000,
                  retention_bytes: int = Limits.retention_bytes, max_event_bytes: int = Limits.max_event_bytes,
-                 room_ttl_s: float = ROOM_TTL_S) -> None:
+                 room_ttl_s: float = ROOM_TTL_S, presence_expiry_s: float = EXPIRY_S,
+                 presence_refresh_s: float = REFRESH_S) -> None:
         if room_ttl_s <= 0:
             raise ValueError("room_ttl_s must be > 0")
         self.url = url
@@ -39,19 +44,37 @@ class RedisStore(EventStore):
         self.room_ttl_s = room_ttl_s
         self.streams = Streams(url, prefix)
         self.follower = Follower(self.streams, max_rooms)
+        # This replica's name in presence members: new at every start of the process, so a
+        # restarted replica never renews a dead one's members.
+        self.replica = secrets.token_hex(6)
+        self.presence_tracker = Presence(self.streams, self.replica, presence_expiry_s, presence_refresh_s)
         self.subscriber: Subscriber = NoSubscriber()
 
     def attach(self, subscriber: Subscriber) -> None:
         self.subscriber = subscriber
         self.follower.attach(subscriber)
+        self.presence_tracker.attach(subscriber)
 
     async def start(self) -> None:
         await self.streams.check_durability()
         await self.follower.start()
+        await self.presence_tracker.start()
 
     async def close(self) -> None:
+        await self.presence_tracker.stop()
+        await self.presence_tracker.withdraw()
         await self.follower.stop()
         await self.streams.close()
+
+    async def presence(self, room: str) -> list[str]:
+        """Every replica's clients in the room, sorted by name; a dead replica's within `presence_expiry_s`."""
+        return await self.presence_tracker.names(room)
+
+    async def entered(self, room: str, client: str) -> None:
+        await self.presence_tracker.entered(room, client)
+
+    async def left(self, room: str, client: str) -> None:
+        await self.presence_tracker.left(room, client)
 
     async def publish(self, room: str, kind: str, payload: Mapping[str, Any]) -> StoredEvent:
         body = new_body(room, kind, payload, self.limits.max_event_bytes)  # raises before anything is written

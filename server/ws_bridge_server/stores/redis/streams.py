@@ -54,6 +54,9 @@ class Streams:
         tag = f"{self.prefix}:{{{room}}}"
         return [f"{tag}:meta", f"{tag}:stream"]
 
+    def presence_key(self, room: str) -> str:
+        return f"{self.prefix}:{{{room}}}:presence"
+
     def reader_connection(self) -> AbstractConnection:
         """A connection of its own for the follower (never taken from the pool)."""
         kwargs: dict[str, Any] = {**self._pool.connection_kwargs, "client_name": "ws-bridge-reader"}
