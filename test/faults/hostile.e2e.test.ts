@@ -264,7 +264,15 @@ describe.skipIf(!checkChromium('the hostile-input suite'))('hostile input in hea
         (n) => new Set((window as unknown as { __pwned?: string[] }).__pwned || []).size === n,
         XSS_KINDS.length,
         'every payload to run on the unsafe page',
-      )
+      ).catch(async (err: Error) => {
+        // Say which payloads ran and what the page got, so a failure here can be told apart.
+        const seen = await tab.page.evaluate(() => ({
+          ran: [...new Set((window as unknown as { __pwned?: string[] }).__pwned || [])],
+          messages: (window as unknown as { __bridge: Bridge }).__bridge.getMessages().length,
+          feed: document.querySelectorAll('#feed li').length,
+        }))
+        throw new Error(err.message + ' (ran ' + JSON.stringify(seen.ran) + ', messages ' + seen.messages + ', feed lines ' + seen.feed + ', page errors ' + JSON.stringify(tab.errors) + ')')
+      })
       const ran = await tab.page.evaluate(() => [...new Set((window as unknown as { __pwned: string[] }).__pwned)].sort())
       expect(ran).toEqual(XSS_KINDS)
       await expect(expectNothingRan(tab.page)).rejects.toThrow()
