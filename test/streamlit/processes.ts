@@ -88,6 +88,15 @@ export async function roomLog(base: string, room: string): Promise<string[]> {
   }
 }
 
+/** Publishes `count` tick events into `room` through the game server's test publish endpoint; their ids. */
+export async function publishTicks(base: string, room: string, count: number): Promise<string[]> {
+  const response = await fetch(base + '/rooms/' + encodeURIComponent(room) + '/events', {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type: 'tick', count }),
+  })
+  if (!response.ok) throw new Error('POST /rooms/' + room + '/events: HTTP ' + response.status)
+  return ((await response.json()) as { ids: string[] }).ids
+}
+
 /** `streamlit run app` on a free port, headless, once /_stcore/health answers. */
 export async function startStreamlit(streamlit: string, app: string, env: NodeJS.ProcessEnv, extra: string[] = []): Promise<Proc & { url: string }> {
   const port = await freePort()

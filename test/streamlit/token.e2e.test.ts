@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CHROMIUM_ARGS, executablePath } from '../browser/browser'
 import { expectExactlyOnce } from './drive'
 import { Ledger } from './ledger'
-import { adminHeaders, type Proc, startGameServer, startStreamlit, until } from './processes'
+import { adminHeaders, type Proc, publishTicks, startGameServer, startStreamlit, until } from './processes'
 import { streamlitMissing } from './requirements'
 
 const PYTHON = '.venv/bin/python'
@@ -31,13 +31,7 @@ describe.skipIf(missing.length > 0)('ws_bridge(token_url=) with room tokens on (
   let ledger: Ledger
   const pages: Page[] = []
 
-  const inject = async (room: string, count: number): Promise<string[]> => {
-    const response = await fetch(server.url + '/rooms/' + room + '/events', {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type: 'tick', count }),
-    })
-    if (!response.ok) throw new Error('publish: HTTP ' + response.status)
-    return ((await response.json()) as { ids: string[] }).ids
-  }
+  const inject = (room: string, count: number) => publishTicks(server.url, room, count)
   const stats = async () => (await (await fetch(server.url + '/stats', { headers: adminHeaders() })).json()) as { ws_connections_total: number; ws_open_by_room: Record<string, number> }
 
   beforeAll(async () => {

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CHROMIUM_ARGS, executablePath } from '../browser/browser'
 import { expectExactlyOnce } from './drive'
 import { Ledger } from './ledger'
-import { adminHeaders, type Proc, startGameServer, startStreamlit, until } from './processes'
+import { adminHeaders, type Proc, publishTicks, startGameServer, startStreamlit, until } from './processes'
 import { streamlitMissing } from './requirements'
 
 const PYTHON = '.venv/bin/python'
@@ -33,12 +33,7 @@ describe.skipIf(missing.length > 0)('frameless component, frame="v2", under faul
   let eventLog: string
   const pages: Page[] = []
 
-  const post = async (path: string, body: unknown) => {
-    const response = await fetch(server.url + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
-    if (!response.ok) throw new Error('POST ' + path + ': HTTP ' + response.status)
-    return response.json() as Promise<{ ids?: string[] }>
-  }
-  const inject = async (room: string, count: number): Promise<string[]> => (await post('/rooms/' + room + '/events', { type: 'tick', count })).ids || []
+  const inject = (room: string, count: number) => publishTicks(server.url, room, count)
   const openSockets = async (room: string) => ((await (await fetch(server.url + '/stats', { headers: adminHeaders() })).json()) as { ws_open_by_room: { [room: string]: number } }).ws_open_by_room[room] || 0
   const waitDelivered = (label: string, ids: string[], what: string) =>
     until(() => {
