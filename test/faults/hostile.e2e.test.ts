@@ -35,12 +35,14 @@ const RETRY = { 'retry-delay': 100, 'max-retry-delay': 1000 }
 /**
  * Payloads that push their kind onto window.__pwned if they are ever parsed as HTML, run as
  * script or followed as a link: one of each way in (an event handler, a script element, an SVG
- * load, a frame's script reaching its parent, a javascript: URL).
+ * element's handler, a frame's script reaching its parent, a javascript: URL). The SVG one is an
+ * <image> error rather than <svg onload>: Chromium fires an inserted <svg>'s load only while the
+ * document itself is still loading, so the control case could not count on it.
  */
 const XSS = [
   '<img src=x onerror="(window.__pwned=window.__pwned||[]).push(\'img\')">',
   '<script>(window.__pwned=window.__pwned||[]).push("script")</script>',
-  '<svg onload="(window.__pwned=window.__pwned||[]).push(\'svg\')"></svg>',
+  '<svg><image href="x" onerror="(window.__pwned=window.__pwned||[]).push(\'svg\')"></image></svg>',
   '"><iframe srcdoc="<script>(parent.__pwned=parent.__pwned||[]).push(\'iframe\')</script>">',
   'javascript:(window.__pwned=window.__pwned||[]).push("href")',
 ]
