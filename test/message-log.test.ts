@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { guardStorage, memoryStorage, type StorageLike } from '../src/storage/guarded'
-import { createMessageLog, idKey, messagesKey } from '../src/storage/message-log'
+import { createMessageLog, idKey } from '../src/storage/message-log'
+import { messagesKey } from '../src/storage/keys'
 
 const options = { room: 'r1', maxMessages: 100, dedupKey: 'id', dedupWindow: 1000, onEvicted: () => {} }
 

@@ -1,8 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { Reset } from '../src/bridge/reset'
-import { statusKey } from '../src/bridge/status'
+import { messagesKey, statusKey } from '../src/storage/keys'
 import { memoryStorage, type StorageLike } from '../src/storage/guarded'
-import { messagesKey } from '../src/storage/message-log'
 import { type Recorded, startBridge } from './helpers/bridge'
 import { EventServer, eventually } from './helpers/ws-server'
 

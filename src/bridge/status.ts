@@ -44,8 +44,6 @@ export interface Status {
   counters: Counters
 }
 
-export const statusKey = (room: string) => 'ws_status_' + room
-
 export function initialStatus(room: string, storage: StorageKind, storageProblem: string | null): Status {
   return {
     v: 2,

@@ -35,6 +35,8 @@ export interface GuardedStorage {
   readonly kind: StorageKind
   readonly problem: string | null
   read<T>(key: string, isValid: (value: unknown) => value is T): T | undefined
+  /** The stored text as it is, null when there is none. */
+  readText(key: string): string | null
   write(key: string, value: unknown): boolean
   /** write() for a value already serialized as JSON text. */
   writeText(key: string, text: string): boolean
@@ -90,8 +92,9 @@ export function guardStorage(choice: StorageChoice, onProblem: (problem: string)
     get problem() {
       return problem
     },
+    readText: (key) => guarded(() => backend.getItem(key)),
     read(key, isValid) {
-      const text = guarded(() => backend.getItem(key))
+      const text = this.readText(key)
       if (text === null) return undefined
       let value: unknown
       try {

@@ -1,6 +1,7 @@
 import type { Message } from '../bridge/options'
 import { warnOnce } from '../warn'
 import type { GuardedStorage } from './guarded'
+import { messagesKey } from './keys'
 
 export interface MessageLogOptions {
   room: string
@@ -30,8 +31,6 @@ export interface MessageLog {
   /** Writes what changed since the last save; a full storage evicts the oldest messages until it fits. */
   save(): void
 }
-
-export const messagesKey = (room: string) => 'ws_messages_' + room
 
 // Ids longer than this are remembered by a hash, so a hostile id cannot bloat memory or storage.
 const MAX_KEY_LENGTH = 200

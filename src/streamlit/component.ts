@@ -2,13 +2,14 @@
 // imports streamlit-component-lib. One bridge per frame; the frame lives as
 // long as the component stays in the app, whatever the number of reruns.
 import { Streamlit, type RenderData } from 'streamlit-component-lib/dist/streamlit'
-import { type IndicatorTheme, renderIndicator } from './indicator'
+import { identityOf } from '../delivery/batch'
+import { createTicker, type Delivery, labelOf, openDelivery } from '../delivery/delivery'
+import { type IndicatorTheme, renderIndicator } from '../delivery/indicator'
 import { type ComponentArgs, readArgs } from './protocol'
-import { createTicker, identityOf, labelOf, openRoom, type Room } from './room'
 import { debugWindow } from './top-window'
 
 const indicator = document.getElementById('status') as HTMLElement
-let running: Room | null = null
+let running: Delivery | null = null
 let args: ComponentArgs | null = null
 let theme: IndicatorTheme | undefined
 let problem: string | null = null
@@ -32,7 +33,8 @@ function start(a: ComponentArgs) {
   stop()
   problem = null
   try {
-    running = openRoom(a, { send: (room) => Streamlit.setComponentValue(room.value()), paint, debugWindow: debugWindow(window) })
+    // Streamlit keeps the latest component value only; each batch holds everything unacknowledged.
+    running = openDelivery(a, { deliver: (value) => Streamlit.setComponentValue(value), paint, debugWindow: debugWindow(window), replaces: true })
   } catch (err) {
     problem = err instanceof Error ? err.message : String(err)
     console.error(problem)
@@ -50,10 +52,10 @@ function render(data: RenderData) {
     start(next)
   }
   if (running) {
-    running.ledger.acknowledge(next.ackTab, next.ack)
-    running.coalescer.setInterval(next.throttleMs)
+    running.acknowledge(next.ackTab, next.ack)
+    running.setInterval(next.throttleMs)
     // Values sent before the first render would be dropped by Streamlit.
-    running.coalescer.ready()
+    running.ready()
   }
   paint()
 }

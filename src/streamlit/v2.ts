@@ -5,9 +5,10 @@
 // the tab: one bridge per room in the page, shared by every ws_bridge()
 // element of that room and kept across reruns. No streamlit-component-lib and
 // no apache-arrow here: the iframe path (component.ts) keeps those.
-import { renderIndicator } from './indicator'
-import { type ComponentArgs, readArgs } from './protocol'
-import { createTicker, identityOf, labelOf, openRoom, type Room } from './room'
+import { identityOf } from '../delivery/batch'
+import { createTicker, type Delivery, labelOf, openDelivery } from '../delivery/delivery'
+import { renderIndicator } from '../delivery/indicator'
+import { type ComponentArgs, type ComponentValue, readArgs } from './protocol'
 
 /** What Streamlit passes the default export (the part this component uses). */
 export interface V2Component {
@@ -42,9 +43,9 @@ interface Mount {
 export const SUPERSEDED_CLEANUP_GRACE_MS = 2000
 
 interface Entry {
-  readonly room: Room
+  readonly delivery: Delivery
   readonly mounts: Set<Mount>
-  readonly tick: (room: Room | null, visible: boolean) => void
+  readonly tick: (room: Delivery | null, visible: boolean) => void
 }
 
 const entries = new Map<string, Entry>()
@@ -52,7 +53,7 @@ const mounts = new WeakMap<object, Mount>()
 let listening = false
 
 function paint(mount: Mount) {
-  const room = mount.entry ? mount.entry.room : null
+  const room = mount.entry ? mount.entry.delivery : null
   renderIndicator(mount.indicator, labelOf(mount.problem, room, mount.args), mount.args.showStatus)
 }
 
@@ -62,11 +63,10 @@ function paintAll(entry: Entry) {
     paint(mount)
     visible = visible || mount.args.showStatus
   }
-  entry.tick(entry.room, visible)
+  entry.tick(entry.delivery, visible)
 }
 
-function send(entry: Entry) {
-  const value = entry.room.value()
+function send(entry: Entry, value: ComponentValue) {
   // Every element of the room gets it; calls of one task make one rerun.
   for (const mount of entry.mounts) mount.setState(STATE_KEY, value)
 }
@@ -76,12 +76,14 @@ function entryFor(a: ComponentArgs): Entry {
   const known = entries.get(identity)
   if (known) return known
   let entry: Entry | null = null
-  const room = openRoom(a, {
-    send: () => entry && send(entry),
+  const delivery = openDelivery(a, {
+    deliver: (value) => entry && send(entry, value),
     paint: () => entry && paintAll(entry),
     debugWindow: window,
+    // The element's state value keeps the latest batch only; each batch holds everything unacknowledged.
+    replaces: true,
   })
-  entry = { room, mounts: new Set(), tick: createTicker(() => entry && paintAll(entry)) }
+  entry = { delivery, mounts: new Set(), tick: createTicker(() => entry && paintAll(entry)) }
   entries.set(identity, entry)
   return entry
 }
@@ -94,8 +96,8 @@ function detach(mount: Mount) {
   if (entry.mounts.size > 0) return
   // The room's last element went away: close its socket (a remount reconnects and replays).
   entry.tick(null, false)
-  entry.room.close()
-  entries.delete(entry.room.identity)
+  entry.delivery.close()
+  entries.delete(entry.delivery.identity)
 }
 
 function attach(mount: Mount, a: ComponentArgs) {
@@ -105,7 +107,7 @@ function attach(mount: Mount, a: ComponentArgs) {
     mount.problem = 'the component needs url and room'
     return
   }
-  if (mount.entry && mount.entry.room.identity === identityOf(a)) return
+  if (mount.entry && mount.entry.delivery.identity === identityOf(a)) return
   detach(mount)
   mount.problem = null
   try {
@@ -135,7 +137,7 @@ function listen() {
   listening = true
   // Numbers Python may have seen must be in storage before the page goes.
   window.addEventListener('pagehide', () => {
-    for (const entry of entries.values()) entry.room.ledger.flush()
+    for (const entry of entries.values()) entry.delivery.ledger.flush()
   })
 }
 
@@ -175,10 +177,10 @@ export default function wsBridge(component: V2Component): () => void {
   attach(current, a)
   const entry = current.entry
   if (entry) {
-    entry.room.ledger.acknowledge(a.ackTab, a.ack)
-    entry.room.coalescer.setInterval(a.throttleMs)
+    entry.delivery.acknowledge(a.ackTab, a.ack)
+    entry.delivery.setInterval(a.throttleMs)
     // The element can take a value now; the first send hands over what an earlier page left.
-    entry.room.coalescer.ready()
+    entry.delivery.ready()
     paintAll(entry)
   } else {
     paint(current)

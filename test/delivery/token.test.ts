@@ -1,21 +1,22 @@
 // @vitest-environment jsdom
-// ws_bridge(token_url=…) in the browser (src/streamlit/token.ts, through the
-// openRoom both component entries share): a fresh token from the token route
+// token_url in the browser (src/delivery/token.ts, through the
+// delivery core every host component shares): a fresh token from the token route
 // before every (re)connect and every fallback poll, `token=` on the socket,
 // `token=` and `client=` on the poll, a failed fetch reported and retried
 // with the backoff. A real HTTP + ws server stands in for the example server.
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { readArgs } from '../../src/streamlit/protocol'
-import { identityOf, openRoom, type Room } from '../../src/streamlit/room'
-import { fetchToken, MAX_TOKEN_LENGTH, TOKEN_TIMEOUT_MS, withToken } from '../../src/streamlit/token'
+import { identityOf } from '../../src/delivery/batch'
+import { type Delivery, openDelivery } from '../../src/delivery/delivery'
+import { fetchToken, MAX_TOKEN_LENGTH, TOKEN_TIMEOUT_MS, withToken } from '../../src/delivery/token'
 import { NodeWebSocket, type Recorded, startBridge } from '../helpers/bridge'
 import { drain, settle, useFakeClock } from '../helpers/fake-time'
 import { EventServer, eventually } from '../helpers/ws-server'
 
 let server: EventServer
 let recorded: Recorded | undefined
-let room: Room | undefined
+let room: Delivery | undefined
 
 beforeAll(() => {
   // The page's WebSocket: jsdom's global one is Node's, whose events jsdom rejects.
@@ -119,7 +120,7 @@ describe('withToken', () => {
   })
 })
 
-describe('openRoom with a token URL (both component entries)', () => {
+describe('openDelivery with a token URL (every host component)', () => {
   it('puts a fresh token on the socket and on each poll with the client, and keeps every token out of storage and _wsDebug', async () => {
     const route = tokenRoute()
     server = await new EventServer({ http: route.http, refuseUpgrades: true }).start()
@@ -133,7 +134,7 @@ describe('openRoom with a token URL (both component entries)', () => {
       throttle_ms: 0,
     })
     expect(args).toMatchObject({ tokenUrl: server.httpUrl + '/rooms/r1/token?player=ann', player: 'ann' })
-    room = openRoom(args, { send: () => {}, paint: () => {}, debugWindow: window })
+    room = openDelivery(args, { deliver: () => {}, paint: () => {}, debugWindow: window })
     await eventually(() => room?.bridge.getMessages().length === 1, 'the polled event')
     const poll = new URL(server.polls[0], server.httpUrl)
     expect(poll.searchParams.get('client')).toBe('ann')

@@ -1,9 +1,9 @@
 // @vitest-environment jsdom
 import { describe, expect, it } from 'vitest'
 import type { Status } from '../../src/index'
-import { describeStatus, isCountingDown, renderIndicator } from '../../src/streamlit/indicator'
+import { describeStatus, isCountingDown, renderIndicator } from '../../src/delivery/indicator'
 import { readArgs } from '../../src/streamlit/protocol'
-import { statusSignature } from '../../src/streamlit/signature'
+import { statusSignature } from '../../src/delivery/signature'
 import { debugWindow } from '../../src/streamlit/top-window'
 
 const status = (patch: Partial<Status>): Status => ({

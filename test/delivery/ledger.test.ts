@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { memoryStorage } from '../../src/storage/guarded'
-import { createLedger, isLedgerRecord, ledgerKey, RECENT_IDS } from '../../src/streamlit/ledger'
+import { createLedger, isLedgerRecord, RECENT_IDS } from '../../src/delivery/ledger'
+import { ledgerKey } from '../../src/storage/keys'
 
 afterEach(() => {
   vi.useRealTimers()
@@ -81,28 +82,22 @@ describe('createLedger', () => {
     expect(old.add({ id: 'b' })).toBe(false)
   })
 
-  it('writes at most once per flushDelay, and at once on flush()', () => {
+  it('writes only on flush() (the delivery calls it on its batch schedule), and nothing when nothing changed', () => {
     vi.useFakeTimers()
     const storage = memoryStorage()
     let writes = 0
     const counting = { ...storage, setItem: (k: string, v: string) => { writes++; storage.setItem(k, v) } }
-    const ledger = createLedger(counting, 'r1', { newId, flushDelay: 20 })
+    const ledger = createLedger(counting, 'r1', { newId })
     // A new tab's record is written at once, so a second frame of the tab shares its id.
     expect(writes).toBe(1)
     for (let i = 0; i < 500; i++) ledger.add({ id: 'm' + i })
+    vi.advanceTimersByTime(60_000)
     expect(writes).toBe(1)
     ledger.flush()
     expect(writes).toBe(2)
     expect(JSON.parse(storage.getItem(ledgerKey('r1')) as string).last).toBe(500)
-    ledger.add({ id: 'late' })
-    ledger.add({ id: 'later' })
-    vi.advanceTimersByTime(19)
+    ledger.flush()
     expect(writes).toBe(2)
-    vi.advanceTimersByTime(1)
-    expect(writes).toBe(3)
-    expect(JSON.parse(storage.getItem(ledgerKey('r1')) as string).last).toBe(502)
-    vi.advanceTimersByTime(1000)
-    expect(writes).toBe(3)
   })
 
   it('carries on in memory when storage throws', () => {

@@ -5,10 +5,11 @@
 // session does not: that is why the numbering lives here.
 import type { Message } from '../index'
 import { isReset, type Reset } from '../bridge/reset'
-import type { StorageLike } from '../storage/guarded'
+import { guardStorage, type StorageChoice } from '../storage/guarded'
+import { ledgerKey } from '../storage/keys'
 import { idKey } from '../storage/message-log'
 import { warnOnce } from '../warn'
-import type { NumberedEvent } from './protocol'
+import type { NumberedEvent } from './batch'
 
 export interface LedgerRecord {
   v: 1
@@ -40,11 +41,7 @@ export interface Ledger {
   snapshot(): LedgerRecord
   /** Writes to storage now. Call it before Python may see a number: numbers seen must survive a reload. */
   flush(): void
-  /** Flushes and stops the deferred write. */
-  dispose(): void
 }
-
-export const ledgerKey = (room: string) => 'ws_component_' + room
 
 /** How many dedup keys of numbered messages are remembered. */
 export const RECENT_IDS = 1000
@@ -72,40 +69,27 @@ export function randomId(): string {
 
 export interface LedgerOptions {
   newId?: () => string
-  /** Ms to gather writes into one; flush() writes at once. */
-  flushDelay?: number
 }
 
 /**
- * The record lives in memory and is written at most every `flushDelay` ms, and
- * always before a send (flush). Before each change the stored text is compared
- * with the last one written: if another frame of the tab (an old one going
- * away while its remount loads) wrote meanwhile, its record is adopted and this
- * frame's unwritten messages are numbered again on top of it, each once.
+ * The record lives in memory and is written by flush(), which the delivery
+ * calls on its one schedule: before every batch, on each tick of the batch
+ * timer, and when the page goes. Before each change the stored text is
+ * compared with the last one written: if another frame of the tab (an old one
+ * going away while its remount loads) wrote meanwhile, its record is adopted
+ * and this frame's unwritten messages are numbered again on top of it, each
+ * once. A storage that throws is swapped for memory by the one storage guard.
  */
-export function createLedger(storage: StorageLike, room: string, options: LedgerOptions = {}): Ledger {
+export function createLedger(choice: StorageChoice, room: string, options: LedgerOptions = {}): Ledger {
   const key = ledgerKey(room)
   const newId = options.newId || randomId
-  const flushDelay = options.flushDelay === undefined ? 50 : options.flushDelay
-  let usable = true
-  const attempt = <T>(access: () => T, fallback: T): T => {
-    if (!usable) return fallback
-    try {
-      return access()
-    } catch (err) {
-      // Storage gone (disabled, sandboxed): the numbering carries on in memory for this frame.
-      usable = false
-      warnOnce('sessionStorage failed (' + String(err) + '); "' + key + '" is kept in memory only')
-      return fallback
-    }
-  }
+  const storage = guardStorage(choice)
 
   let record: LedgerRecord = { v: 1, tab: newId(), last: 0, ack: 0, pending: [], recent: [] }
   let written: string | null = null
   // What this frame numbered since its last write, re-numbered on top of another frame's record if one wrote meanwhile.
   let unsaved: Array<{ message: Message } | { reset: Reset }> = []
   let dirty = false
-  let timer: ReturnType<typeof setTimeout> | undefined
 
   function parse(text: string): LedgerRecord | null {
     try {
@@ -120,7 +104,7 @@ export function createLedger(storage: StorageLike, room: string, options: Ledger
 
   /** The record, after adopting what another frame wrote since our last write. */
   function current(): LedgerRecord {
-    const text = attempt(() => storage.getItem(key), written)
+    const text = storage.readText(key)
     if (text === null || text === written) return record
     const theirs = parse(text)
     written = text
@@ -140,16 +124,14 @@ export function createLedger(storage: StorageLike, room: string, options: Ledger
 
   function schedule() {
     dirty = true
-    if (timer === undefined) timer = setTimeout(flush, flushDelay)
   }
 
   function flush() {
-    clearTimeout(timer)
-    timer = undefined
     current()
     if (!dirty) return
     const text = JSON.stringify(record)
-    attempt(() => storage.setItem(key, text), undefined)
+    // A full storage keeps the record in memory: it is small, and the next flush tries again.
+    if (!storage.writeText(key, text)) return
     written = text
     unsaved = []
     dirty = false
@@ -216,8 +198,5 @@ export function createLedger(storage: StorageLike, room: string, options: Ledger
       return { ...now, pending: now.pending.slice(), recent: now.recent.slice() }
     },
     flush,
-    dispose() {
-      flush()
-    },
   }
 }

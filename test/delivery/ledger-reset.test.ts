@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { Reset } from '../../src/bridge/reset'
 import { memoryStorage } from '../../src/storage/guarded'
-import { createLedger } from '../../src/streamlit/ledger'
+import { createLedger } from '../../src/delivery/ledger'
 
 const reset: Reset = { since: 'A-2', resume: 'B-0', reason: 'epoch', at: 1, dropped: 2 }
 const describeEntries = (entries: ReturnType<ReturnType<typeof createLedger>['pending']>) =>
@@ -23,8 +23,8 @@ describe('a reset in the ledger', () => {
 
   it('survives a reload and a second frame of the tab writing meanwhile: each item numbered once', () => {
     const storage = memoryStorage()
-    const a = createLedger(storage, 'r1', { newId: () => 'tab', flushDelay: 1e9 })
-    const b = createLedger(storage, 'r1', { newId: () => 'other', flushDelay: 1e9 })
+    const a = createLedger(storage, 'r1', { newId: () => 'tab' })
+    const b = createLedger(storage, 'r1', { newId: () => 'other' })
     a.add({ id: 'e1' })
     a.reset(reset)
     b.add({ id: 'x1' })

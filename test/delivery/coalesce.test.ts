@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { type Clock, createCoalescer } from '../../src/streamlit/coalesce'
+import { type Clock, createCoalescer } from '../../src/delivery/coalesce'
 
 /** A manual clock: timers run only when advance() passes their time. */
 function fakeClock() {
