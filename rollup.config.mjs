@@ -139,4 +139,11 @@ export default [
     ],
     output: { file: 'python/streamlit_ws_bridge/frontend/build/v2.js', format: 'es', sourcemap: 'hidden' },
   },
+  // The anywidget module (Jupyter, Voilà, marimo, …): an ES module beside the
+  // Python class that loads it (widget/ws_bridge_widget), minified as the v2 module is.
+  {
+    input: 'src/anywidget/widget.ts',
+    plugins: [rwsFromSource(), resolve({ browser: true }), commonjs(), ts(), minifyBridge({ module: true })],
+    output: { file: 'widget/ws_bridge_widget/static/widget.js', format: 'es', sourcemap: 'hidden' },
+  },
 ]

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Idempotent Python setup: .venv at the repository root (python3 -m venv) with
-// the pinned requirements of the room server module and of the Streamlit package,
-// plus both packages themselves (pip install -e server -e python). pip runs only
+// the pinned requirements of the room server module, the Streamlit package and the widget,
+// plus the packages themselves (pip install -e server -e python -e widget). pip runs only
 // when their requirement or project files changed since the last successful
 // install (a stamp in .venv).
 //
@@ -17,7 +17,7 @@ export const VENV = join(ROOT, '.venv')
 export const VENV_PYTHON = join(VENV, 'bin', 'python')
 const INPUTS = [
   'server/requirements.txt', 'server/pyproject.toml', 'examples/server/requirements.txt',
-  'python/requirements.txt', 'python/pyproject.toml',
+  'python/requirements.txt', 'python/pyproject.toml', 'widget/requirements.txt', 'widget/pyproject.toml',
 ]
 const STAMP = join(VENV, '.ws-bridge-setup')
 
@@ -53,8 +53,10 @@ export function setupPython({ toStderr = false } = {}) {
     '-m', 'pip', 'install', '--disable-pip-version-check',
     '-r', 'server/requirements.txt',
     '-r', 'python/requirements.txt',
+    '-r', 'widget/requirements.txt',
     '-e', 'server',
     '-e', 'python',
+    '-e', 'widget',
   ], toStderr)
   writeFileSync(STAMP, wanted + '\n')
   log('[setup-python] .venv ready')

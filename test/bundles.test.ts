@@ -21,18 +21,20 @@ describe('bundles', () => {
     }
   })
 
-  it('keeps streamlit-component-lib and apache-arrow out of the frameless (Components v2) bundle, an ES module with a default export', () => {
-    const file = 'python/streamlit_ws_bridge/frontend/build/v2.js'
-    const code = read(file)
-    for (const marker of streamlitMarkers) expect(code.includes(marker), file + ' contains ' + marker).toBe(false)
-    expect(code).toMatch(/export\s*\{[^}]*\bas default\b[^}]*\}/)
-    // The bridge itself is inside: the ledger's storage key and the debug handle.
-    expect(code).toContain('ws_component_')
-    expect(code).toContain('_wsDebug')
-    const size = gzipSync(code, { level: 9 }).length
-    const frame = gzipSync(read('python/streamlit_ws_bridge/frontend/build/component.js'), { level: 9 }).length
-    console.log(file + ': ' + size + ' bytes gzip; the iframe component.js: ' + frame + ' bytes gzip')
-  })
+  it.each(['python/streamlit_ws_bridge/frontend/build/v2.js', 'widget/ws_bridge_widget/static/widget.js'])(
+    'keeps streamlit-component-lib and apache-arrow out of %s, an ES module with a default export',
+    (file) => {
+      const code = read(file)
+      for (const marker of streamlitMarkers) expect(code.includes(marker), file + ' contains ' + marker).toBe(false)
+      expect(code).toMatch(/export\s*\{[^}]*\bas default\b[^}]*\}/)
+      // The delivery core is inside: the ledger's storage key and the debug handle.
+      expect(code).toContain('ws_component_')
+      expect(code).toContain('_wsDebug')
+      const size = gzipSync(code, { level: 9 }).length
+      const frame = gzipSync(read('python/streamlit_ws_bridge/frontend/build/component.js'), { level: 9 }).length
+      console.log(file + ': ' + size + ' bytes gzip; the iframe component.js: ' + frame + ' bytes gzip')
+    },
+  )
 
   it('finds those markers in the component bundle, so the check above can fail', () => {
     const code = read('python/streamlit_ws_bridge/frontend/build/component.js')
