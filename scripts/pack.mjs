@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 // The release artifacts, as a user installs them: the npm tarball, the
-// Python wheel with the built Streamlit component inside, and the room
-// server's wheel (ws-bridge-server, server/):
+// Python wheel with the built Streamlit component inside, the anywidget
+// wheel (ws-bridge-widget, widget/) with its built module inside, and the
+// room server's wheel (ws-bridge-server, server/):
 //
 //   release/streamlit-ws-bridge-<version>.tgz
 //   release/streamlit_ws_bridge-<version>-py3-none-any.whl
+//   release/ws_bridge_widget-<version>-py3-none-any.whl
 //   release/ws_bridge_server-<version>-py3-none-any.whl
 //
-//   npm run pack                      # builds, then writes all three into release/
+//   npm run pack                      # builds, then writes all four into release/
 //   node scripts/pack.mjs --out DIR   # into DIR instead
 //   node scripts/pack.mjs --no-build  # packs the build already in the tree (the release tests
 //                                     # use it after npm test's own build: one build, not three)
@@ -28,12 +30,15 @@ export const RELEASE = join(ROOT, 'release')
 /** What the wheel must carry of the frontend build (the iframe frame, its bundle, the v2 module). */
 export const FRONTEND_FILES = ['index.html', 'component.js', 'v2.js']
 const FRONTEND = join(ROOT, 'python', 'streamlit_ws_bridge', 'frontend', 'build')
+/** The anywidget module the widget's wheel must carry. */
+export const WIDGET_MODULE = join('ws_bridge_widget', 'static', 'widget.js')
 const NPM_FILES = ['index.mjs', 'index.cjs', 'index.d.ts', 'ws-bridge.min.js']
 const NOT_SOURCE = new Set(['build', 'dist', '__pycache__', '.pytest_cache'])
 /** The release files pack() writes (and replaces in its output directory). */
 export const RELEASE_FILES = [
   /^streamlit-ws-bridge-.*\.tgz$/,
   /^streamlit_ws_bridge-.*\.whl$/,
+  /^ws_bridge_widget-.*\.whl$/,
   /^ws_bridge_server-.*\.whl$/,
 ]
 
@@ -55,6 +60,7 @@ function missingBuild() {
   return [
     ...NPM_FILES.map((file) => join(ROOT, 'dist', file)),
     ...FRONTEND_FILES.map((file) => join(FRONTEND, file)),
+    join(ROOT, 'widget', WIDGET_MODULE),
   ].filter((file) => !existsSync(file))
 }
 
@@ -103,6 +109,12 @@ function buildWheel(python, out) {
   return wheel
 }
 
+function buildWidgetWheel(python, out) {
+  const wheel = wheelOf(python, 'widget', out, /^ws_bridge_widget-.*\.whl$/)
+  if (!listWheel(python, wheel).includes('ws_bridge_widget/static/widget.js')) throw new Error(wheel + ' lacks the built module ' + WIDGET_MODULE)
+  return wheel
+}
+
 /** The package's files a wheel must carry: every module of every subpackage, and py.typed. */
 function serverSources(project) {
   const top = join(project, 'ws_bridge_server')
@@ -122,7 +134,7 @@ function buildServerWheel(python, out) {
   })
 }
 
-/** Writes the tarball and both wheels into `out` (replacing earlier ones there); returns their paths. */
+/** Writes the tarball and the three wheels into `out` (replacing earlier ones there); returns their paths. */
 export function pack({ out = RELEASE, build = true } = {}) {
   mkdirSync(out, { recursive: true })
   for (const name of readdirSync(out)) {
@@ -135,17 +147,19 @@ export function pack({ out = RELEASE, build = true } = {}) {
   const tarball = packNpm(out, build)
   const python = setupPython()
   const wheel = buildWheel(python, out)
+  const widgetWheel = buildWidgetWheel(python, out)
   const serverWheel = buildServerWheel(python, out)
-  return { tarball, wheel, serverWheel }
+  return { tarball, wheel, widgetWheel, serverWheel }
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const args = process.argv.slice(2)
   const at = args.indexOf('--out')
   try {
-    const { tarball, wheel, serverWheel } = pack({ out: at >= 0 ? resolve(args[at + 1]) : RELEASE, build: !args.includes('--no-build') })
+    const { tarball, wheel, widgetWheel, serverWheel } = pack({ out: at >= 0 ? resolve(args[at + 1]) : RELEASE, build: !args.includes('--no-build') })
     console.log('[pack] npm tarball: ' + tarball)
     console.log('[pack] Python wheel: ' + wheel)
+    console.log('[pack] widget wheel: ' + widgetWheel)
     console.log('[pack] server wheel: ' + serverWheel)
   } catch (err) {
     console.error('[pack] ' + (err instanceof Error ? err.message : String(err)))
