@@ -33,6 +33,46 @@ const onwarn = (warning, warn) => {
 // ES2020: classes, getters and async stay native instead of tslib helpers and
 // Object.defineProperty, which is a third of the library's minified size.
 const rwsSource = createRequire(import.meta.url).resolve('reconnecting-websocket/reconnecting-websocket.ts')
+
+// Members of the ReconnectingWebSocket class that the bridge never reaches:
+// transport.ts only constructs it, listens for 'error' and calls close(), and
+// the instance never leaves that module (the bridge sends on, and shows, the
+// real socket). Terser keeps class members whatever their use, so they go here,
+// with the statements that only feed them: the log (this._debug(…) logs only
+// with the debug option, never set) and the on* handlers, which nobody can set
+// (if (this.onopen) …). The build fails if a member is missing (a new version
+// of the library) or still used by the code that stays.
+export const RWS_UNUSED = [
+  'CONNECTING', 'OPEN', 'CLOSING', 'binaryType', 'retryCount', 'bufferedAmount', 'extensions', 'protocol',
+  'readyState', 'url', 'reconnect', 'send', 'dispatchEvent', 'removeEventListener', '_debug', 'onclose', 'onerror', 'onmessage', 'onopen',
+]
+const withoutUnusedMembers = (context) => (sourceFile) => {
+  const t = typescriptCompiler
+  const named = (node, names) => !!node && t.isIdentifier(node) && names.includes(node.text)
+  const onThis = (node, names) => t.isPropertyAccessExpression(node) && node.expression.kind === t.SyntaxKind.ThisKeyword && named(node.name, names)
+  const isDead = (node) =>
+    (t.isExpressionStatement(node) && t.isCallExpression(node.expression) && onThis(node.expression.expression, ['_debug'])) ||
+    (t.isIfStatement(node) && onThis(node.expression, ['onclose', 'onerror', 'onmessage', 'onopen']))
+  const found = new Set()
+  const strip = (node) => {
+    if (isDead(node)) return undefined
+    if (!t.isClassDeclaration(node) || node.name?.text !== 'ReconnectingWebSocket') return t.visitEachChild(node, strip, context)
+    const kept = node.members.filter((member) => !(named(member.name, RWS_UNUSED) && found.add(member.name.text)))
+    return t.visitEachChild(t.factory.updateClassDeclaration(node, node.modifiers, node.name, node.typeParameters, node.heritageClauses, kept), strip, context)
+  }
+  const result = t.visitNode(sourceFile, strip)
+  const missing = RWS_UNUSED.filter((name) => !found.has(name))
+  if (missing.length) throw new Error('reconnecting-websocket has no member ' + missing.join(', ') + ': check RWS_UNUSED')
+  const check = (node) => {
+    if (t.isPropertyAccessExpression(node) && named(node.name, RWS_UNUSED) &&
+      (node.expression.kind === t.SyntaxKind.ThisKeyword || named(node.expression, ['ReconnectingWebSocket']))) {
+      throw new Error('reconnecting-websocket still uses ' + node.name.text + ': take it out of RWS_UNUSED')
+    }
+    node.forEachChild(check)
+  }
+  check(result)
+  return result
+}
 const rwsFromSource = () => ({
   name: 'reconnecting-websocket-from-source',
   resolveId(id, importer) {
@@ -46,10 +86,31 @@ const rwsFromSource = () => ({
     const { outputText, sourceMapText } = typescriptCompiler.transpileModule(code, {
       fileName: id,
       compilerOptions: { target: typescriptCompiler.ScriptTarget.ES2020, module: typescriptCompiler.ModuleKind.ESNext, sourceMap: true },
+      transformers: { before: id === rwsSource ? [withoutUnusedMembers] : [] },
     })
     return { code: outputText, map: JSON.parse(sourceMapText) }
   },
 })
+
+// Property names that never leave a bundle, so their long names can go:
+// reconnecting-websocket's private members (_ws, _connectLock, …; _wsDebug is
+// public), and the members of the bridge's and the delivery's own internal
+// objects (the emitter, storage guard, message log, transport and its handlers,
+// heartbeat, coalescer, ledger, delivery and its host, the entries' mounts).
+// Never a name that the page, the user or Python reads or writes: no option,
+// Status or Reset field, console command, batch or ledger record field, nor a
+// name of the DOM or of a host's API. A name missing here only costs bytes;
+// a public one here breaks the bundle, which test/minify-names.test.ts guards.
+export const INTERNAL_NAMES = [
+  'emit', 'readText', 'writeText', 'lastId', 'restart', 'save', 'onEvicted', 'resumeFrom', 'socket', 'wake',
+  'prepareUrl', 'isOnline', 'connecting', 'gaveUp', 'stable', 'retry', 'ping', 'dead', 'problem',
+  'mark', 'dispose', 'snapshot', 'acknowledge', 'resend', 'deliver', 'paint', 'replaces', 'identity', 'ledger',
+  'delivery', 'tone', 'tick', 'indicator', 'entry', 'mounts', 'views', 'calls', 'unmountTimer', 'statusSent', 'setState',
+  // reconnecting-websocket's options, set by transport.ts and read by the library, both inside the bundle
+  // (not maxRetries nor WebSocket: those are the bridge's options too).
+  'connectionTimeout', 'minReconnectionDelay', 'maxReconnectionDelay', 'reconnectionDelayGrowFactor', 'minUptime', 'maxEnqueuedMessages', 'startClosed',
+]
+const INTERNAL_PROPERTIES = new RegExp('^(_[a-z]\\w*|' + INTERNAL_NAMES.join('|') + ')$')
 
 // The bridge's minification, for the script tag and the frameless component alike.
 const minifyBridge = (options = {}) =>
@@ -59,13 +120,8 @@ const minifyBridge = (options = {}) =>
       passes: 3,
       pure_getters: true,
       unsafe_arrows: true,
-      // reconnecting-websocket logs through this._debug() only with its debug
-      // option, which the bridge never sets: its log strings are dead weight.
-      pure_funcs: ['this._debug'],
     },
-    // reconnecting-websocket's private members (_ws, _connectLock, …) never
-    // leave the bundle, so their long names can go. _wsDebug is public.
-    mangle: { properties: { regex: /^_[a-z]/, reserved: ['_wsDebug'] } },
+    mangle: { properties: { regex: INTERNAL_PROPERTIES, reserved: ['_wsDebug'] } },
     format: { comments: false },
     ...options,
   })
@@ -137,13 +193,14 @@ export default [
       ts(),
       minifyBridge({ module: true }),
     ],
-    output: { file: 'python/streamlit_ws_bridge/frontend/build/v2.js', format: 'es', sourcemap: 'hidden' },
+    // freeze: false as for the script tag: the namespace object never leaves transport.ts.
+    output: { file: 'python/streamlit_ws_bridge/frontend/build/v2.js', format: 'es', sourcemap: 'hidden', freeze: false },
   },
   // The anywidget module (Jupyter, Voilà, marimo, …): an ES module beside the
   // Python class that loads it (widget/ws_bridge_widget), minified as the v2 module is.
   {
     input: 'src/anywidget/widget.ts',
     plugins: [rwsFromSource(), resolve({ browser: true }), commonjs(), ts(), minifyBridge({ module: true })],
-    output: { file: 'widget/ws_bridge_widget/static/widget.js', format: 'es', sourcemap: 'hidden' },
+    output: { file: 'widget/ws_bridge_widget/static/widget.js', format: 'es', sourcemap: 'hidden', freeze: false },
   },
 ]

@@ -8,6 +8,7 @@ import { identityOf, type HostOptions, readOptions } from '../delivery/batch'
 import { createTicker, type Delivery, labelOf, openDelivery } from '../delivery/delivery'
 import { renderIndicator } from '../delivery/indicator'
 import { statusSignature } from '../delivery/signature'
+import { errorText } from '../warn'
 
 /** The part of anywidget's model this module uses. */
 export interface Model {
@@ -131,7 +132,7 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
     if (!options.url || !options.room) throw new Error('the widget needs url and room')
     entry = entryFor(options, model)
   } catch (err) {
-    const problem = err instanceof Error ? err.message : String(err)
+    const problem = errorText(err)
     console.error(problem)
     renderIndicator(view.indicator, labelOf(problem, null, options), true)
     return () => view.indicator.remove()

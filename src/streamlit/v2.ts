@@ -9,6 +9,7 @@ import { identityOf } from '../delivery/batch'
 import { createTicker, type Delivery, labelOf, openDelivery } from '../delivery/delivery'
 import { renderIndicator } from '../delivery/indicator'
 import { type ComponentArgs, type ComponentValue, readArgs } from './protocol'
+import { errorText } from '../warn'
 
 /** What Streamlit passes the default export (the part this component uses). */
 export interface V2Component {
@@ -114,7 +115,7 @@ function attach(mount: Mount, a: ComponentArgs) {
     mount.entry = entryFor(a)
     mount.entry.mounts.add(mount)
   } catch (err) {
-    mount.problem = err instanceof Error ? err.message : String(err)
+    mount.problem = errorText(err)
     console.error(mount.problem)
   }
 }
