@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { adminToken } from './harness/access.mjs'
 import { exampleApp, launch, running, startServer } from './harness/servers.mjs'
+import { startRedisCluster } from './redis-cluster.mjs'
 import { ROOT, VENV_PYTHON } from './setup-python.mjs'
 
 const HOST = '127.0.0.1'
@@ -83,9 +84,9 @@ export function redisCli(port, ...args) {
  * Redis's config file for this run in `dir` (readable by this user only): deploy/redis.conf as a user
  * would run it, with this run's password in place of the placeholder there.
  */
-function redisConfig(dir) {
+function redisConfig(dir, extraConfig = []) {
   const file = join(dir, 'redis.conf')
-  const lines = [...(existsSync(REDIS_CONF) ? ['include ' + JSON.stringify(REDIS_CONF)] : []), 'requirepass ' + redisPassword(), '']
+  const lines = [...(existsSync(REDIS_CONF) ? ['include ' + JSON.stringify(REDIS_CONF)] : []), 'requirepass ' + redisPassword(), ...extraConfig, '']
   writeFileSync(file, lines.join('\n'), { mode: 0o600 })
   return file
 }
@@ -95,8 +96,8 @@ function redisConfig(dir) {
  * write, when that file is not there yet); 'none' turns persistence off entirely.
  * The port, address, directory, logging and password are always the cluster's own.
  */
-function redisArgs(port, dir, persistence) {
-  const args = [redisConfig(dir)]
+function redisArgs(port, dir, persistence, extraConfig) {
+  const args = [redisConfig(dir, extraConfig)]
   if (!existsSync(REDIS_CONF) || persistence === 'none') {
     args.push(...(persistence === 'none' ? ['--appendonly', 'no', '--save', ''] : ['--appendonly', 'yes', '--appendfsync', 'always', '--save', '']))
   }
@@ -108,8 +109,8 @@ function redisArgs(port, dir, persistence) {
  * Starts redis-server on `port` with its data in `dir`; resolves once it answers PING.
  * `url` names it for people (no password); `authUrl` is what the replicas connect with.
  */
-export async function startRedis({ port, dir, persistence = 'shipped' }) {
-  const launched = launch(['redis-server', ...redisArgs(port, dir, persistence)], { name: 'redis' })
+export async function startRedis({ port, dir, persistence = 'shipped', extraConfig = [] }) {
+  const launched = launch(['redis-server', ...redisArgs(port, dir, persistence, extraConfig)], { name: 'redis' })
   // Loading a big AOF answers LOADING to PING: wait for PONG.
   await until(async () => (await redisCli(port, 'PING')).trim() === 'PONG', 'Redis to answer PING on ' + port, launched)
   const authUrl = 'redis://:' + encodeURIComponent(redisPassword()) + '@' + HOST + ':' + port + '/0'
@@ -200,9 +201,11 @@ export async function startHaproxy({ dir, replicas, lbPort, statsPort }) {
 /**
  * Starts Redis, `replicas` replicas and HAProxy; calls `print` with one line per process
  * (`REDIS <pid> redis://…`, `REPLICA <pid> http://…`, `LB http://…`). On any failure it
- * stops what it started and rethrows.
+ * stops what it started and rethrows. `redisCluster: N` starts a Redis Cluster of N masters
+ * with a replica each instead of one Redis (scripts/redis-cluster.mjs, no persistence): one
+ * REDIS line per node, `cluster.redis` is its first node, `cluster.redisCluster` the cluster.
  */
-export async function startCluster({ replicas = 3, persistence = 'shipped', env = {}, python = VENV_PYTHON, print = console.log } = {}) {
+export async function startCluster({ replicas = 3, persistence = 'shipped', env = {}, python = VENV_PYTHON, print = console.log, redisCluster = 0 } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'wsb-cluster-'))
   const cluster = {
     dir,
@@ -211,8 +214,9 @@ export async function startCluster({ replicas = 3, persistence = 'shipped', env 
     lb: null,
     /** Every replica ever started (the list above holds the ones in HAProxy's config). */
     started: [],
+    redisCluster: null,
     async stop() {
-      const procs = [cluster.lb, ...cluster.started, cluster.redis].filter(Boolean)
+      const procs = [cluster.lb, ...cluster.started, ...(cluster.redisCluster?.nodes || [cluster.redis])].filter(Boolean)
       await Promise.allSettled(procs.map((proc) => proc.stop()))
       rmSync(dir, { recursive: true, force: true })
     },
@@ -229,10 +233,24 @@ export async function startCluster({ replicas = 3, persistence = 'shipped', env 
     states: () => backendStates(cluster.lb.statsUrl),
   }
   try {
-    cluster.redis = await startRedis({ port: await freePort(), dir, persistence })
-    print('REDIS ' + cluster.redis.pid + ' ' + cluster.redis.url)
+    let redisUrl
+    if (redisCluster > 0) {
+      cluster.redisCluster = await startRedisCluster({
+        dir, masters: redisCluster, cli: redisCli, ports: await freePorts(redisCluster * 4),
+        // The nodes replicate with the password they ask for.
+        startNode: (node) => startRedis({ ...node, persistence: 'none', extraConfig: [...node.extraConfig, 'masterauth ' + redisPassword()] }),
+      })
+      cluster.redis = cluster.redisCluster.nodes[0]
+      for (const node of cluster.redisCluster.nodes) print('REDIS ' + node.pid + ' ' + node.url)
+      redisUrl = cluster.redisCluster.authUrl
+      env = { ...env, REDIS_CLUSTER: '1' }
+    } else {
+      cluster.redis = await startRedis({ port: await freePort(), dir, persistence })
+      print('REDIS ' + cluster.redis.pid + ' ' + cluster.redis.url)
+      redisUrl = cluster.redis.authUrl
+    }
     const track = (proc) => cluster.started.push(proc)
-    const started = await Promise.all(Array.from({ length: replicas }, () => startReplica({ python, redisUrl: cluster.redis.authUrl, env, track })))
+    const started = await Promise.all(Array.from({ length: replicas }, () => startReplica({ python, redisUrl, env, track })))
     for (const replica of started) {
       cluster.replicas.push(replica)
       print('REPLICA ' + replica.pid + ' ' + replica.url)

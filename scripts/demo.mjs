@@ -5,6 +5,7 @@
 //   npm run demo            # ports: 8000 / 8501 when free, else any free ones
 //   DEMO_SERVER_PORT=9000 DEMO_APP_PORT=9501 npm run demo
 //   npm run demo -- --replicas 3   # Redis + 3 replicas + HAProxy (scripts/cluster.mjs), the app on the balancer
+//   npm run demo -- --replicas 3 --redis-cluster 3   # the same on a Redis Cluster of 3 masters with a replica each
 import { spawn, spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { createServer } from 'node:net'
@@ -110,9 +111,13 @@ async function waitFor(url, what, limitMs = 60000) {
 const demoOrigins = (appPort) => ['http://127.0.0.1:' + appPort, 'http://localhost:' + appPort, 'null'].join(',')
 
 async function main() {
-  const { values } = parseArgs({ options: { replicas: { type: 'string' } } })
+  const { values } = parseArgs({ options: { replicas: { type: 'string' }, 'redis-cluster': { type: 'string' } } })
   const replicas = values.replicas === undefined ? 0 : Number(values.replicas)
   if (!Number.isInteger(replicas) || replicas < 0) throw new Error('--replicas takes a whole number, got ' + values.replicas)
+  const redisCluster = values['redis-cluster'] === undefined ? 0 : Number(values['redis-cluster'])
+  if (!Number.isInteger(redisCluster) || redisCluster < 0 || (redisCluster > 0 && replicas === 0)) {
+    throw new Error('--redis-cluster takes a whole number of masters, with --replicas; got ' + values['redis-cluster'])
+  }
   process.on('SIGINT', () => stop(0))
   process.on('SIGTERM', () => stop(0))
   const python = setupPython()
@@ -128,7 +133,7 @@ async function main() {
   let operatorUrl // where /stats and /admin/* answer: HAProxy refuses them, a replica does not
   if (replicas > 0) {
     // One line per process on stdout (REDIS / REPLICA / LB), for automation; the app talks to the balancer.
-    cluster = await startCluster({ replicas, python, env })
+    cluster = await startCluster({ replicas, python, env, redisCluster })
     if (stopping) return
     watchCluster(cluster)
     serverUrl = cluster.lb.url

@@ -44,8 +44,10 @@ def free_port() -> int:
 
 
 class RedisProcess:
-    def __init__(self, workdir: Path, aof: bool = True) -> None:
-        self.workdir, self.aof = workdir, aof
+    """`extra` is added to the command line (a cluster node's options, say)."""
+
+    def __init__(self, workdir: Path, aof: bool = True, extra: tuple[str, ...] = ()) -> None:
+        self.workdir, self.aof, self.extra = workdir, aof, extra
         self.binary = require_redis_server()
         self.port = free_port()
         self.proc: subprocess.Popen[bytes] | None = None
@@ -57,7 +59,7 @@ class RedisProcess:
     def start(self) -> str:
         persistence = ["--appendonly", "yes", "--appendfsync", "always"] if self.aof else ["--appendonly", "no"]
         args = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.workdir),
-                "--save", "", *persistence, "--daemonize", "no", "--logfile", str(self.workdir / "redis.log")]
+                "--save", "", *persistence, *self.extra, "--daemonize", "no", "--logfile", str(self.workdir / "redis.log")]
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + START_TIMEOUT_S
         while not self._answers_ping():

@@ -74,7 +74,7 @@ def joined_seqs(store: SlowStore, since_seq: int, publish_during: int) -> tuple[
         async def read(room: str, since: str | None) -> Replay:
             return await bridge.read(room, since, socket=True)
 
-        await asyncio.gather(join(joining, read, since, go_live), meanwhile())
+        await asyncio.gather(join(joining, store.watch, read, since, go_live), meanwhile())
         assert len(went_live) == 1 and not conn.closing
         for _ in range(publish_during):  # live now: these go straight to the outbox
             await bridge.publish("r", "t", {})

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -51,6 +52,21 @@ async def until(condition: object, what: str) -> None:
         await asyncio.sleep(0.01)
 
 
+@asynccontextmanager
+async def replica_and_publisher(url: str, subscriber: Recorder, retention: int = 1000, *,
+                                cluster: bool = False) -> AsyncIterator[tuple[RedisStore, RedisStore]]:
+    """Two started stores on one Redis: a replica passing events on to `subscriber`, and one that only publishes."""
+    replica, publisher = RedisStore(url, retention, cluster=cluster), RedisStore(url, retention, cluster=cluster)
+    replica.attach(subscriber)
+    await replica.start()
+    await publisher.start()
+    try:
+        yield replica, publisher
+    finally:
+        await replica.close()
+        await publisher.close()
+
+
 @pytest.fixture
 def redis_server(tmp_path: Path) -> Iterator[RedisProcess]:
     server = RedisProcess(tmp_path, aof=True)
@@ -67,6 +83,8 @@ def test_two_stores_on_one_redis_count_one_sequence_and_replay_it_in_pages(redis
         b.attach(seen_b)
         await a.start()
         await b.start()
+        await a.watch("r")  # a socket of the room on each replica
+        await b.watch("r")
         total = PAGE * 3 + 10  # more than the retention, over several pages
         published = await asyncio.gather(*(  # two replicas publishing at once
             (a if i % 2 else b).publish("r", "tick", {"i": i}) for i in range(total)))
@@ -94,43 +112,38 @@ def test_a_killed_reader_connection_reads_the_missed_range_back_before_anything_
     redis_server: RedisProcess, capsys: pytest.CaptureFixture[str]
 ) -> None:
     async def scenario() -> str:
-        replica, publisher = RedisStore(redis_server.url), RedisStore(redis_server.url)
         seen = Recorder()
-        replica.attach(seen)
-        await replica.start()
-        await publisher.start()
-        rooms = [f"room-{k}" for k in range(5)]
-        for room in rooms:
-            await replica.read(room, None, socket=True)  # a socket joined each room here
-            await publisher.publish(room, "tick", {})
-        await until(lambda: len(seen.seen) == len(rooms), "the first events arrived")
-        killed = 0
-        missed = 0
-        for _ in range(3):
-            await until(lambda: redis_server.readers() == 2, "both stores' readers are back from the last kill")
-            reply = redis_server.command("CLIENT", "KILL", "TYPE", "pubsub")  # every reader, a real kill
-            killed += int(reply.strip().lstrip(b":") or 0)
-            for room in rooms:  # published while the reader is down or reconnecting
-                for _ in range(20):
-                    await publisher.publish(room, "tick", {})
-                    missed += 1
-        for room in rooms:  # and after
-            await publisher.publish(room, "tick", {})
-        expected = {room: [e.id for e in (await publisher.read(room, None, socket=False)).events] for room in rooms}
-        total = sum(len(v) for v in expected.values())
-        await until(lambda: len(seen.seen) >= total, "the replica caught up")
-        await asyncio.sleep(0.2)  # nothing more may come (a duplicate would show here)
-        got = {room: [e.id for e in seen.seen if e.room == room] for room in rooms}
-        assert got == expected  # every event once, in order, per room
-        assert seen.lost_rooms == []
-        assert killed == 6 and replica.follower.reconnects >= 3
-        figure = (f"{killed} reader connections killed in 3 rounds (CLIENT KILL TYPE pubsub) while "
-                  f"{missed} events were published: "
-                  f"{replica.follower.reconnects} reconnects, {replica.follower.healed} read back from the streams, "
-                  f"{sum(map(len, got.values()))}/{total} delivered, 0 lost, 0 duplicated")
-        await replica.close()
-        await publisher.close()
-        return figure
+        async with replica_and_publisher(redis_server.url, seen) as (replica, publisher):
+            rooms = [f"room-{k}" for k in range(5)]
+            for room in rooms:
+                await replica.watch(room)  # a socket joined each room here
+                await publisher.publish(room, "tick", {})
+            await until(lambda: len(seen.seen) == len(rooms), "the first events arrived")
+            killed = 0
+            missed = 0
+            for _ in range(3):
+                # The publisher holds no socket, so it subscribes to nothing: only the replica's reader is pub/sub.
+                await until(lambda: redis_server.readers() == 1, "the replica's reader is back from the last kill")
+                reply = redis_server.command("CLIENT", "KILL", "TYPE", "pubsub")  # every reader, a real kill
+                killed += int(reply.strip().lstrip(b":") or 0)
+                for room in rooms:  # published while the reader is down or reconnecting
+                    for _ in range(20):
+                        await publisher.publish(room, "tick", {})
+                        missed += 1
+            for room in rooms:  # and after
+                await publisher.publish(room, "tick", {})
+            expected = {room: [e.id for e in (await publisher.read(room, None, socket=False)).events] for room in rooms}
+            total = sum(len(v) for v in expected.values())
+            await until(lambda: len(seen.seen) >= total, "the replica caught up")
+            await asyncio.sleep(0.2)  # nothing more may come (a duplicate would show here)
+            got = {room: [e.id for e in seen.seen if e.room == room] for room in rooms}
+            assert got == expected  # every event once, in order, per room
+            assert seen.lost_rooms == []
+            assert killed == 3 and replica.follower.reconnects >= 3
+            return (f"{killed} reader connections killed in 3 rounds (CLIENT KILL TYPE pubsub) while "
+                    f"{missed} events were published: "
+                    f"{replica.follower.reconnects} reconnects, {replica.follower.rooms.healed} read back from the streams, "
+                    f"{sum(map(len, got.values()))}/{total} delivered, 0 lost, 0 duplicated")
 
     show(capsys, asyncio.run(scenario()))
 
@@ -202,6 +215,7 @@ def test_a_publish_repeated_with_its_token_is_stored_once(
         seen = Recorder()
         store.attach(seen)
         await store.start()
+        await store.watch("r")
         body = new_body("r", "t", {})
         first = await store.streams.append("r", body, store.limits, store.room_ttl_s, "tok-1")
         again = await store.streams.append("r", body, store.limits, store.room_ttl_s, "tok-1")

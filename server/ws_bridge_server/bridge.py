@@ -45,7 +45,8 @@ class Bridge:
         self.draining = False
         self._started = False
         self.store.attach(self)
-        self._services = Services(self.hub, self._read_for_socket, lambda: self.hooks, self.settings, self.stats,
+        self._services = Services(self.hub, self._read_for_socket, self._watch, self.store.unwatch,
+                                  lambda: self.hooks, self.settings, self.stats,
                                   lambda: self.draining, self._entered, self._left)
 
     async def start(self) -> None:
@@ -113,6 +114,11 @@ class Bridge:
         """Serves one accepted socket until either side stops (live/socket.py). `address` is the
         client's, for the per-address cap on sockets (Settings.max_sockets_per_address)."""
         await serve(self._services, ws, room, client, since, address)
+
+    async def _watch(self, room: str) -> None:
+        if not self._started:
+            await self.start()
+        await self.store.watch(room)
 
     async def _read_for_socket(self, room: str, since: str | None) -> Replay:
         return await self.read(room, since, socket=True)

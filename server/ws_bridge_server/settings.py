@@ -31,6 +31,7 @@ class Settings:
     room_ttl_s: float = 7 * 24 * 3600  # Redis: a room nobody publishes to for this long expires
     event_log_path: str | None = None  # None = memory store; else the file store at this path
     redis_url: str | None = None  # the Redis store (redis://host:port/db); wins over event_log_path
+    redis_cluster: bool = False  # REDIS_URL names a node of a Redis Cluster
     direct_writes: bool = True  # frames straight to uvicorn's transport where it allows (direct.py)
 
     def __post_init__(self) -> None:

@@ -52,7 +52,8 @@ class Subscriber(Protocol):
         and delivers it before anything newer: sockets that are live pass events on as given."""
 
     def watching(self, room: str) -> bool:
-        """True while the room has live sockets here: a store must not drop such a room."""
+        """True while the room has sockets here (joining or live): a store must not drop such a
+        room, and a store that follows rooms one by one stops following it only once this is False."""
 
     def lost(self, room: str) -> None:
         """The room's history under this replica's sockets is gone (a networked store lost it, or
@@ -101,6 +102,16 @@ class EventStore(ABC):
     async def presence(self, room: str) -> list[str]:
         """The client names with a socket in the room on every replica that shares this store,
         each once. A store of one process answers with its subscriber's `clients(room)`."""
+
+    async def watch(self, room: str) -> None:
+        """A socket is joining `room` on this replica (the hub has it): returns once every event of the
+        room published from then on will reach the subscriber. The join reads its replay only after
+        this, so nothing falls between the two. A store that tells the subscriber about every room
+        (memory, file) returns at once; the Redis store subscribes to the room first."""
+
+    async def unwatch(self, room: str) -> None:
+        """A socket left `room` on this replica (the hub no longer has it); the store may stop
+        following a room its subscriber no longer `watching`."""
 
     async def entered(self, room: str, client: str) -> None:
         """A socket of `client` is in `room` on this replica (the hub has it): a shared store records it."""

@@ -16,9 +16,17 @@ export interface Proc {
   stop(): Promise<void>
 }
 
+/** A Redis Cluster's nodes (scripts/redis-cluster.mjs), when the case asked for one. */
+export interface RedisClusterNodes {
+  readonly nodes: (Proc & { killed?: boolean })[]
+  masterOf(key: string): Promise<Proc>
+  failOver(master: Proc): Promise<void>
+}
+
 export interface Cluster {
   readonly dir: string
   readonly redis: Proc
+  readonly redisCluster: RedisClusterNodes | null
   readonly replicas: Proc[]
   readonly lb: Proc & { statsUrl: string }
   stop(): Promise<void>
@@ -98,9 +106,9 @@ function localPortsOf(pid: number): Set<number> {
   return ports
 }
 
-export async function startTestCluster(options: { persistence?: 'shipped' | 'none'; env?: Record<string, string> } = {}): Promise<Cluster> {
+export async function startTestCluster(options: { persistence?: 'shipped' | 'none'; env?: Record<string, string>; redisCluster?: number } = {}): Promise<Cluster> {
   const env = { ...testServerEnv(), ...ENV, ...options.env }
-  const cluster = (await startCluster({ replicas: 3, python: PYTHON, env, persistence: options.persistence, print: figure })) as Cluster
+  const cluster = (await startCluster({ replicas: 3, python: PYTHON, env, persistence: options.persistence, print: figure, redisCluster: options.redisCluster })) as Cluster
   const redisCommand = (...args: string[]) => redisCli(cluster.redis.port, ...args) as Promise<string>
   return Object.assign(cluster, {
     redisCommand,

@@ -11,7 +11,8 @@ export async function streamIds(redisPort: number, room: string): Promise<string
   const ids: string[] = []
   let start = '-'
   for (;;) {
-    const out = (await redisCli(redisPort, 'XRANGE', key, start, '+', 'COUNT', String(PAGE))) as string
+    // -c: on a Redis Cluster, follow the room's slot to the node that serves it.
+    const out = (await redisCli(redisPort, '-c', 'XRANGE', key, start, '+', 'COUNT', String(PAGE))) as string
     const lines = out.split('\n').filter((line) => line.length > 0)
     let last: string | null = null
     let count = 0

@@ -6,17 +6,23 @@
 // Where Redis restarts empty (no persistence) history is really gone: every client must
 // get exactly one reset, and lose nothing silently around it (everything up to the reset's
 // `since` against the old stream, everything after its `resume` against the new one).
-// Sized for 2 cores: 50 clients for the restarts, 1,000 (100 rooms of 10) for the storm.
+// On a real Redis Cluster (scripts/redis-cluster.mjs: 3 masters with a replica each), a master
+// SIGKILLed under a running feed and its replica promoted: the promise (server/README.md, "Redis
+// Cluster") is exactly one reset for every client of that master's rooms, checked the same way
+// (the old stream as the master held it when it died), and nothing at all for everyone else.
+// Sized for 2 cores: 50 clients for the restarts, 1,000 (100 rooms of 10) for the storm, 45 on the Redis Cluster.
 import { afterEach, describe, expect, it } from 'vitest'
 import { type Client, closeAll, connected, startClients, stateAfter } from './clients'
 import { adminHeaders, type Cluster, clusterTools, figure, lastIds, startTestCluster, untilCaughtUp, until } from './cluster-kit'
 import { percentile, streams, tallyAll } from './ledger'
 import { Publisher } from './publisher'
+import { redisCli } from '../../scripts/cluster.mjs'
 
 const TIMEOUT = 240000
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 const rooms = (prefix: string, count: number) => Array.from({ length: count }, (_, i) => prefix + i)
 const LOST_ROOMS = rooms('lost', 10)
+const SHARD_ROOMS = rooms('shard', 9)
 
 describe.skipIf(!clusterTools('the Redis fault cases'))('Redis faults and a reconnect storm behind HAProxy', { timeout: TIMEOUT }, () => {
   let cluster: Cluster | null = null
@@ -117,5 +123,48 @@ describe.skipIf(!clusterTools('the Redis fault cases'))('Redis faults and a reco
     expect(total).toMatchObject({ lost: 0, duplicated: 0, inOrder: true, resets: 0 })
     figure(`reconnect storm: ${clients.length} clients (100 rooms of 10) closed at once with 1012, all back with since ` +
       `(p50 ${percentile(back, 50)} ms, p99 ${percentile(back, 99)} ms); ${total.expected} deliveries checked against XRANGE: lost 0, duplicated 0, in order, resets 0`)
+  })
+
+  it('resets the clients of a killed master\'s rooms exactly once, and no one else, when its replica takes over', async () => {
+    const c = (cluster = await startTestCluster({ redisCluster: 3 }))
+    const rc = c.redisCluster as NonNullable<Cluster['redisCluster']>
+    const owner = new Map<string, number>()
+    for (const room of SHARD_ROOMS) owner.set(room, (await rc.masterOf('wsb:{' + room + '}:meta')).port)
+    const doomed = await rc.masterOf('wsb:{' + SHARD_ROOMS[0] + '}:meta')
+    const hit = SHARD_ROOMS.filter((room) => owner.get(room) === doomed.port)
+    clients = startClients(c.lb.url, SHARD_ROOMS, 5)
+    await until(() => clients.every(connected), 'every client connected')
+    publisher = new Publisher(() => c.replicas[2].url, SHARD_ROOMS, 100)
+    await until(() => clients.every((client) => client.got.length >= 30), 'every client well into the feed')
+
+    // Writes paused on that master (its publishes wait), its rooms' streams read whole, then the kill:
+    // what is read here is exactly what the master held when it died.
+    await redisCli(doomed.port, 'CLIENT', 'PAUSE', '20000', 'WRITE')
+    const before = await streams(doomed.port, hit)
+    const ackedBefore = publisher.acked
+    const killedAt = Date.now()
+    await rc.failOver(doomed)
+    const tookOver = Date.now() - killedAt
+    const onHit = clients.filter((client) => hit.includes(client.room))
+    await until(() => onHit.every((client) => client.resets.length > 0 && connected(client)), 'every client of the failed shard reset and back')
+    await until(() => (publisher as Publisher).acked > ackedBefore + 300, 'publishing to go on')
+    await sleep(1000)
+    await publisher.stop()
+    const alive = rc.nodes.find((node) => !node.killed) as (typeof rc.nodes)[number] // redis-cli -c follows each slot from there
+    const after = await streams(alive.port, SHARD_ROOMS)
+    await untilCaughtUp(clients, lastIds(after))
+
+    const spared = clients.filter((client) => !hit.includes(client.room))
+    const hitTotal = tallyAll(onHit, after, before)
+    const sparedTotal = tallyAll(spared, after)
+    expect(onHit.map((client) => client.resets.length).every((n) => n === 1)).toBe(true)
+    expect([...new Set(onHit.map((client) => client.resets[0].reason))]).toEqual(['epoch'])
+    expect(hitTotal).toMatchObject({ lost: 0, duplicated: 0, inOrder: true, resets: onHit.length })
+    expect(sparedTotal).toMatchObject({ lost: 0, duplicated: 0, inOrder: true, resets: 0 })
+    const old = [...before.values()].reduce((n, ids) => n + ids.length, 0)
+    figure(`Redis Cluster (3 masters + 3 replicas), the master of ${hit.length} of ${SHARD_ROOMS.length} rooms SIGKILLed under ~100 events/s, ` +
+      `its replica took over in ${tookOver} ms: its ${onHit.length} clients exactly 1 reset each (epoch), ${old} events of the old ` +
+      `history and ${hitTotal.expected} deliveries checked, lost 0, duplicated 0, in order; the other ${spared.length} clients ` +
+      `${sparedTotal.expected} deliveries, lost 0, duplicated 0, in order, no reset; ${publisher.failures} posts refused meanwhile`)
   })
 })

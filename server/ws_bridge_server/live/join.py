@@ -1,7 +1,9 @@
 """Joining a room without a gap: hold what is published meanwhile, replay, then go live.
 
 Works with any store (PROTOCOL.md, "Joining"): the socket is in the room before
-its replay is read, so whatever is published during the read is held here.
+its replay is read, and the store confirmed it follows the room (`watch`: a store that
+subscribes per room, Redis, does it on the room's first socket), so whatever is published
+during the read is held here.
 Held events the replay already covered are dropped; the rest must follow on
 without a gap, or the missing range is read again. Only then does the socket
 go live, with no suspension point between taking the last held events and
@@ -20,6 +22,7 @@ from .connection import Connection
 MAX_CATCH_UP_READS = 10  # a room that outruns this many re-reads is left with a 1013
 
 Read = Callable[[str, str | None], Awaitable[Replay]]  # (room, since) -> the socket's replay
+Watch = Callable[[str], Awaitable[None]]  # room -> returns once the store passes on its events from now on
 
 
 class Joining:
@@ -39,9 +42,12 @@ class Joining:
             self.held.append(event)
 
 
-async def join(joining: Joining, read: Read, since: str | None, go_live: Callable[[Position], None]) -> None:
-    """Sends the replay (or reset), then the events held meanwhile, then calls `go_live`."""
+async def join(joining: Joining, watch: Watch, read: Read, since: str | None,
+               go_live: Callable[[Position], None]) -> None:
+    """Waits for the store to follow the room, sends the replay (or reset), then the events held
+    meanwhile, then calls `go_live`."""
     conn = joining.conn
+    await watch(conn.room)  # before the read: what the replay does not have, the store then delivers
     position = _send(conn, await read(conn.room, since))
     for _ in range(MAX_CATCH_UP_READS):
         held, joining.held = joining.held, []

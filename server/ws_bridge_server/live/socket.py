@@ -21,7 +21,7 @@ from ..settings import Settings
 from . import direct
 from .connection import Connection, SocketLike
 from .hub import Hub
-from .join import Read, join
+from .join import Read, Watch, join
 from .stats import Stats
 
 log = logging.getLogger("ws_bridge_server")
@@ -49,6 +49,9 @@ class Hooks:
 class Services:
     hub: Hub
     read: Read  # the store's read for a socket (no `since`: live from now)
+    # The store follows the room from before a socket's replay (watch) until its last socket here left (unwatch).
+    watch: Watch
+    unwatch: Callable[[str], Awaitable[None]]
     hooks: Callable[[], Hooks]  # the app may set its hooks after mounting
     settings: Settings
     stats: Stats
@@ -99,7 +102,7 @@ async def serve(svc: Services, ws: ReceivingSocket, room: str, client: str, sinc
     hooks = svc.hooks()
     present = False
     try:
-        await join(joining, svc.read, since, lambda position: svc.hub.go_live(conn, position))
+        await join(joining, svc.watch, svc.read, since, lambda position: svc.hub.go_live(conn, position))
         present = True
         await svc.entered(room, client)
         if hooks.on_join:
@@ -113,6 +116,7 @@ async def serve(svc: Services, ws: ReceivingSocket, room: str, client: str, sinc
     finally:
         svc.hub.leave(conn)
         try:
+            await svc.unwatch(room)
             if present:
                 await svc.left(room, client)
             if hooks.on_leave:  # first, so the room hears of it as soon as the counters do

@@ -14,8 +14,8 @@ def store_for(settings: Settings) -> EventStore:
     if settings.redis_url:
         from .redis import RedisStore  # optional dependency: imported only when asked for
 
-        return RedisStore(settings.redis_url, settings.replay_log_size, max_rooms=settings.max_rooms,
-                          room_ttl_s=settings.room_ttl_s, **limits)
+        return RedisStore(settings.redis_url, settings.replay_log_size, room_ttl_s=settings.room_ttl_s,
+                          cluster=settings.redis_cluster, **limits)
     if settings.event_log_path:
         return FileStore(settings.event_log_path, settings.replay_log_size, settings.max_rooms, **limits)
     return MemoryStore(settings.replay_log_size, settings.max_rooms, **limits)

@@ -1,161 +1,147 @@
-"""The Redis store's follower: one pub/sub reader per replica, every event in id order to the subscriber.
+"""The Redis store's follower: every event of the rooms this replica holds sockets for, in id
+order, to the subscriber, through sharded pub/sub.
 
-It SUBSCRIBEs to the store's channel on a connection of its own (one per replica, however
-many sockets). Pub/sub drops whatever is published while that connection is down, so for
-each room with live sockets here it remembers the last event it passed on (its position):
+A room's first socket here SSUBSCRIBEs its channel (`watch`), its last one leaving SUNSUBSCRIBEs
+it (`unwatch`), so Redis sends each event only to the replicas holding its room. The
+subscriptions go through one connection per Redis node (reader.py: one on a single Redis, one
+per node serving such rooms on a cluster), never one per client, and every reply of every
+reader comes through one queue to the one loop here. What a room needs to be followed without
+a gap (the catch-up after each confirmation, the positions, reading gaps back, `lost(room)`) is
+subscriptions.py.
 
-* an event that follows the position is passed on;
-* one the position already covers (read back by a heal) is dropped;
-* one that leaves a gap makes it read the gap from the stream first;
-* one of another epoch means the room's history is gone (Redis lost it): the subscriber's
-  `lost(room)` closes the room's sockets, each client resumes with since and gets its reset.
-
-After a dropped connection (Redis restarted, CLIENT KILL, a network cut) it reconnects,
-subscribes, then reads every watched room from its position to the stream's end and passes that
-on before any message that arrived on the new connection. What the stream no longer holds
-(trimmed, or another epoch) is never skipped silently: `lost(room)` again.
+After a dropped connection (Redis restarted, CLIENT KILL, a network cut) the reader reconnects
+and subscribes its rooms again; each confirmation then reads that room from its position to the
+stream's end before any newer message of it. On a cluster, a drop also asks the cluster which
+node now serves each of the reader's rooms (a replica promoted by a failover, a slot migrated)
+and subscribes the moved rooms there: their catch-up finds a new epoch (scripts.py: a cluster is
+never durable), so their sockets get 1012 and their clients one reset.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import math
-from collections import OrderedDict
 
-from ...events import StoredEvent
-from ...protocol import NO_ROOM, Position, Step, Window, step
-from ...store import NoSubscriber, Subscriber
+from redis.exceptions import RedisClusterException, RedisError
+
+from ...store import Subscriber
+from .reader import Item, Link, Reader
 from .streams import Streams, read_notice
+from .subscriptions import Subscriptions
 
 log = logging.getLogger("ws_bridge_server")
 
-RETRY_FIRST_S = 0.05
-RETRY_MAX_S = 2.0
+WATCH_TIMEOUT_S = 20.0  # a socket waits this long for its room's subscription (Redis down): then it fails
+QUEUE_SIZE = 10_000  # replies read and not yet handled, over all readers
 
 
 class Follower:
-    def __init__(self, streams: Streams, max_rooms: int) -> None:
+    def __init__(self, streams: Streams) -> None:
         self.streams = streams
-        self.subscriber: Subscriber = NoSubscriber()
-        self.max_positions = max(max_rooms, 1) * 4
-        self.positions: OrderedDict[str, Position] = OrderedDict()  # room -> last event passed on
-        self.reconnects = 0  # connections after the first
-        self.healed = 0  # events read back from streams after a gap
-        self.lost_rooms = 0  # rooms whose sockets were closed because their history was gone
+        self.rooms = Subscriptions(streams)
+        self.readers: dict[str, Reader] = {}  # node -> its reader
+        self.placed: dict[str, Reader] = {}  # room -> the reader it is subscribed on
+        self.reconnects = 0  # reader connections after each reader's first
+        self.unsubscribes = 0  # SUNSUBSCRIBEs sent (a room's last socket left)
+        self.received = 0  # room messages Redis sent this replica: its share of Redis's egress
+        self._queue: asyncio.Queue[Item] = asyncio.Queue(QUEUE_SIZE)
         self._task: asyncio.Task[None] | None = None
-        self._ready = asyncio.Event()
+
+    @property
+    def subscribes(self) -> int:
+        """SSUBSCRIBEs sent (a room's first socket, or a reconnect)."""
+        return sum(r.subscribes for r in self.readers.values())
 
     def attach(self, subscriber: Subscriber) -> None:
-        self.subscriber = subscriber
+        self.rooms.subscriber = subscriber
 
     async def start(self) -> None:
-        """Returns once subscribed, so nothing published after start() is missed."""
-        self._task = asyncio.create_task(self._run())
-        ready = asyncio.create_task(self._ready.wait())
-        await asyncio.wait((ready, self._task), return_when=asyncio.FIRST_COMPLETED)
-        ready.cancel()
-        if self._task.done():
-            self._task.result()  # raises why it could not start
+        """Returns once a single Redis's reader is connected (a cluster's readers start with their rooms)."""
+        self._task = asyncio.create_task(self._loop())
+        if not self.streams.cluster:
+            reader = self._reader("")
+            up = asyncio.create_task(reader.up.wait())
+            assert reader.task is not None
+            await asyncio.wait((up, reader.task), return_when=asyncio.FIRST_COMPLETED)
+            up.cancel()
+            if reader.task.done():
+                reader.task.result()  # raises why it could not connect
 
     async def stop(self) -> None:
+        for reader in list(self.readers.values()):
+            await reader.stop()
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
 
-    def joined(self, room: str, window: Window) -> None:
-        """A socket read the room up to `window`: a position from there if the room has none yet.
+    async def watch(self, room: str) -> None:
+        """Returns once every event of the room published from now on will be passed on (the
+        subscription is confirmed and the room caught up); the caller's socket is in the hub already."""
+        future, new = self.rooms.want(room)
+        if new:
+            await self._place(room)
+        # Shielded: one socket giving up must not cancel the wait of the others in the room.
+        await asyncio.wait_for(asyncio.shield(future), WATCH_TIMEOUT_S)
 
-        With no position, nothing of the room was passed on since this reader started, so every
-        socket in it is still joining and got (or holds) whatever precedes the window."""
-        if room not in self.positions:
-            self._advance(room, window.epoch, window.last)
+    async def unwatch(self, room: str) -> None:
+        """A socket of the room left the hub: unsubscribe if it was the room's last one here."""
+        if self.rooms.drop(room):
+            reader = self.placed.pop(room, None)
+            if reader is not None:
+                reader.rooms.discard(room)
+                self.unsubscribes += 1
+                await reader.send("SUNSUBSCRIBE", room)
 
-    # --- the connection --------------------------------------------------------------
+    async def _place(self, room: str) -> None:
+        reader = self._reader(self.streams.node_of(room))
+        reader.rooms.add(room)
+        self.placed[room] = reader
+        await reader.send("SSUBSCRIBE", room)
 
-    async def _run(self) -> None:
-        first, delay = True, RETRY_FIRST_S
+    def _reader(self, node: str) -> Reader:
+        reader = self.readers.get(node)
+        if reader is None:
+            reader = self.readers[node] = Reader(self.streams, node, self._queue, must_connect=not self.streams.cluster)
+            reader.start()
+        return reader
+
+    # --- the one loop -----------------------------------------------------------------------
+
+    async def _loop(self) -> None:
         while True:
-            conn = self.streams.reader_connection()
+            reader, item = await self._queue.get()
             try:
-                await conn.connect()  # type: ignore[no-untyped-call]
-                await conn.send_command("SUBSCRIBE", self.streams.channel)
-                await conn.read_response(timeout=math.inf)  # ["subscribe", channel, 1]
-                if not first:
-                    self.reconnects += 1
-                    await self.streams.check_durability()
-                    await self._heal_all()
-                first, delay = False, RETRY_FIRST_S
-                self._ready.set()
-                while True:
-                    message = await conn.read_response(timeout=math.inf)
-                    if isinstance(message, list) and len(message) == 3 and message[0] == "message":
-                        await self._on_event(read_notice(message[2]))
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # the connection dropped, or Redis is (re)starting
-                if first:
-                    raise
-                log.warning("Redis reader connection lost (%s); reconnecting and healing the gap", exc)
-            finally:
-                await conn.disconnect()
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, RETRY_MAX_S)
+                await self._handle(reader, item)
+            # A catch-up's read failed, a reply was garbled, or a cluster had a slot without a master.
+            except (RedisError, RedisClusterException, OSError, ValueError) as exc:
+                log.warning("Redis follower could not act on a reply (%s); reconnecting to catch up", exc)
+                await reader.reconnect()
 
-    # --- ordering and healing -----------------------------------------------------------
+    async def _handle(self, reader: Reader, item: object) -> None:
+        """One item, in the order its node sent it: a link change, a room's event, or a confirmation."""
+        if item is Link.UP:
+            if reader.connects > 1:
+                self.reconnects += 1
+                await self.streams.check_durability()
+        elif item is Link.DOWN:
+            if self.streams.cluster:
+                await self._move_rooms(reader)
+        elif isinstance(item, list) and len(item) == 3:
+            kind, channel, data = item
+            if kind == "smessage":
+                self.received += 1
+                await self.rooms.on_event(read_notice(str(data)))
+            elif kind == "ssubscribe":
+                await self.rooms.confirmed(self.streams.room_of(str(channel)))
 
-    async def _on_event(self, event: StoredEvent) -> None:
-        sub = self.subscriber
-        position = self.positions.get(event.room)
-        if position is not None and sub.watching(event.room):
-            where = step(position, event.epoch, event.seq)
-            if where is Step.SEEN:
-                return  # already passed on by a heal
-            if where is Step.OTHER_EPOCH:
-                self._lose(event.room)
-            elif where is Step.GAP:
-                await self._fill(event.room, position[0], position[1], event.seq - 1)
-        self._advance(event.room, event.epoch, event.seq)
-        sub.deliver(event)
-
-    async def _heal_all(self) -> None:
-        """After a reconnect: every watched room, from its position to the stream's end."""
-        sub = self.subscriber
-        for room in list(self.positions):
-            if not sub.watching(room):  # nobody here to owe anything to
-                del self.positions[room]
-                continue
-            epoch, seq = self.positions[room]
-            window = await self.streams.window(room)
-            if (epoch, seq) == (NO_ROOM, 0):  # the room began meanwhile: all of it follows
-                epoch = window.epoch
-            if window.epoch != epoch:
-                self._lose(room)
-                self._advance(room, window.epoch, window.last)
-            elif window.last > seq:
-                await self._fill(room, epoch, seq, window.last)
-                self._advance(room, epoch, max(window.last, self.positions[room][1]))
-
-    async def _fill(self, room: str, epoch: str, after: int, upto: int) -> None:
-        events = await self.streams.range(room, epoch, after, upto)
-        if events is None:  # trimmed past the position, or another epoch: say so, never skip
-            self._lose(room)
-            return
-        for event in events:
-            self._advance(room, event.epoch, event.seq)
-            self.subscriber.deliver(event)
-        self.healed += len(events)
-
-    def _lose(self, room: str) -> None:
-        self.lost_rooms += 1
-        self.subscriber.lost(room)
-
-    def _advance(self, room: str, epoch: str, seq: int) -> None:
-        self.positions[room] = (epoch, seq)
-        self.positions.move_to_end(room)
-        if len(self.positions) > self.max_positions:
-            sub = self.subscriber
-            idle = next((r for r in self.positions if not sub.watching(r)), None)
-            if idle is not None:
-                del self.positions[idle]
+    async def _move_rooms(self, reader: Reader) -> None:
+        """A cluster node's connection dropped: subscribe the rooms another node now serves there."""
+        await self.streams.find_nodes()
+        for room in list(reader.rooms):
+            if self.streams.node_of(room) != reader.node:
+                reader.rooms.discard(room)
+                await self._place(room)
+        if not reader.rooms:  # nothing left to read on that node (it may be dead)
+            del self.readers[reader.node]
+            await reader.stop()

@@ -35,6 +35,7 @@ MAX_MEMBERS = 10_000  # read per room at most: one room's answer stays bounded h
 BATCH = 256  # rooms per pipelined refresh
 
 Adder = Callable[[Pipeline, str, list[str]], Awaitable[None]]  # queues one room's command on a pipeline
+Writer = Callable[[str, list[str]], Awaitable[None]]  # the same for one room, sent on its own
 
 
 class Presence:
@@ -85,7 +86,7 @@ class Presence:
         expiry. One try, no retries: a close must not wait on a Redis that is down (they expire)."""
         held, self.rooms = self._held(), set()
         try:
-            await self._pipelined(held, self._add_remove)
+            await self._pipelined(held, self._add_remove, self._remove)
         except (RedisError, OSError) as exc:
             log.warning("presence not withdrawn on close (%s): it expires by itself", exc)
 
@@ -123,7 +124,7 @@ class Presence:
 
     async def refresh(self) -> None:
         """Rewrites every member this replica has, pipelined in batches of rooms."""
-        await self._pipelined(self._held(), self._add_touch)
+        await self._pipelined(self._held(), self._add_touch, self._write)
         self.refreshes += 1
 
     def _held(self) -> list[tuple[str, list[str]]]:
@@ -137,8 +138,11 @@ class Presence:
                 self.rooms.discard(room)
         return held
 
-    async def _pipelined(self, held: list[tuple[str, list[str]]], add: Adder) -> None:
+    async def _pipelined(self, held: list[tuple[str, list[str]]], add: Adder, one: Writer) -> None:
         for start in range(0, len(held), BATCH):
+            if self.streams.cluster:  # a cluster's pipeline refuses scripts: each room on its own node, at once
+                await asyncio.gather(*(one(room, clients) for room, clients in held[start:start + BATCH]))
+                continue
             async with self.streams.redis.pipeline(transaction=False) as pipe:
                 for room, clients in held[start:start + BATCH]:
                     await add(pipe, self.streams.presence_key(room), clients)

@@ -9,7 +9,10 @@ Keys of a room (all under the `{room}` hash tag, so a Redis Cluster keeps a room
 * `wsb:{room}:stream`: the retained events, stream id `<seq>-0`, fields `ep` = the epoch and
   `e` = the event's body exactly as Python built it (events.py): the Lua never touches JSON;
 * `wsb:{room}:presence`: who is in the room on which replica (presence.py), every member with
-  its own expiry. Only sockets write it, never a read, and it expires by itself.
+  its own expiry. Only sockets write it, never a read, and it expires by itself;
+* `wsb:{room}:live`: not a key but the room's sharded pub/sub channel (SPUBLISH), under the same
+  tag, so on a cluster the publish script may send to it and its traffic stays on the room's shard.
+  Only the replicas holding sockets in the room subscribe to it (follower.py).
 
 The epoch check (`look`): a room whose meta was written by another Redis process (Redis
 restarted since) that did not persist every write may have come back from an older snapshot,
@@ -51,7 +54,7 @@ end
 """
 
 # KEYS: meta, stream. ARGV: candidate epoch, durable run id, retention (events), the event's body,
-# the channel that tells every replica, a token naming this publish, retention (bytes of bodies),
+# the room's channel (the replicas with sockets in it subscribe), a token naming this publish, retention (bytes of bodies),
 # the rooms' time to live (ms).
 # Returns {epoch, seq, run_id}. A retry with the same token (the reply was lost with the
 # connection) answers the event already published instead of publishing it twice.
@@ -80,7 +83,7 @@ end
 redis.call('HSET', KEYS[1], 'seq', seq, 'tok', ARGV[6], 'b', bytes)
 redis.call('PEXPIRE', KEYS[1], ARGV[8])
 redis.call('PEXPIRE', KEYS[2], ARGV[8])
-redis.call('PUBLISH', ARGV[5], epoch .. '-' .. seq .. ' ' .. ARGV[4])
+redis.call('SPUBLISH', ARGV[5], epoch .. '-' .. seq .. ' ' .. ARGV[4])
 return {epoch, seq, run}
 """
 

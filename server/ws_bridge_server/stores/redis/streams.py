@@ -34,19 +34,23 @@ RETRY_S = 0.1
 
 
 class Streams:
-    def __init__(self, url: str, prefix: str = "wsb") -> None:
+    def __init__(self, url: str, prefix: str = "wsb", *, cluster: bool = False) -> None:
         self.prefix = prefix
-        self.channel = f"{prefix}:events"
+        self.cluster = cluster
         # The run_id of the Redis process we talk to, and that run_id again if that process
         # persists every write before answering (AOF, appendfsync always); else "".
         self.run_id = ""
         self.durable_run = ""
         # RESP2: on the follower's connection, pub/sub messages are plain replies read in order
         # (RESP3 would hand them to a push callback instead).
-        # Blocking: a burst of publishes waits for one of MAX_CONNECTIONS instead of failing.
-        self._pool = aioredis.BlockingConnectionPool.from_url(
-            url, decode_responses=True, protocol=2, max_connections=MAX_CONNECTIONS, timeout=POOL_WAIT_S)
-        self.redis = aioredis.Redis(connection_pool=self._pool)
+        self._pool: aioredis.BlockingConnectionPool | None = None
+        self.redis: aioredis.Redis | aioredis.RedisCluster
+        if cluster:  # each call goes to the master of its key's slot, and follows the slots when they move
+            self.redis = aioredis.RedisCluster.from_url(url, decode_responses=True, protocol=2)
+        else:  # blocking: a burst of publishes waits for one of MAX_CONNECTIONS instead of failing
+            self._pool = aioredis.BlockingConnectionPool.from_url(
+                url, decode_responses=True, protocol=2, max_connections=MAX_CONNECTIONS, timeout=POOL_WAIT_S)
+            self.redis = aioredis.Redis(connection_pool=self._pool)
         self._publish = self.redis.register_script(scripts.PUBLISH)
         self._window = self.redis.register_script(scripts.WINDOW)
 
@@ -57,22 +61,56 @@ class Streams:
     def presence_key(self, room: str) -> str:
         return f"{self.prefix}:{{{room}}}:presence"
 
-    def reader_connection(self) -> AbstractConnection:
-        """A connection of its own for the follower (never taken from the pool)."""
-        kwargs: dict[str, Any] = {**self._pool.connection_kwargs, "client_name": "ws-bridge-reader"}
-        if self._pool.connection_class is aioredis.Connection:  # TCP (not a unix socket): notice a dead peer
+    def channel(self, room: str) -> str:
+        """The room's sharded pub/sub channel: under its hash tag, so a cluster keeps it on the room's shard."""
+        return f"{self.prefix}:{{{room}}}:live"
+
+    def room_of(self, channel: str) -> str:
+        """The room of one of our channels (room names hold no braces, PROTOCOL.md's charset)."""
+        return channel[len(self.prefix) + 2:-len("}:live")]
+
+    def node_of(self, room: str) -> str:
+        """The Redis node that serves the room's channel ("" on a single Redis): the follower reads it there."""
+        if isinstance(self.redis, aioredis.RedisCluster):
+            node = self.redis.get_node_from_key(self.channel(room))
+            return node.name if node is not None else ""
+        return ""
+
+    async def find_nodes(self) -> None:
+        """Asks a cluster again which node serves which slot (after a failover); nothing on a single Redis."""
+        if isinstance(self.redis, aioredis.RedisCluster):
+            await self.redis.nodes_manager.initialize()
+
+    def reader_connection(self, node: str) -> AbstractConnection:
+        """A connection of its own to `node` (node_of) for the follower, never taken from a pool."""
+        if isinstance(self.redis, aioredis.RedisCluster):
+            found = self.redis.get_node(node_name=node)
+            if found is None:
+                raise RedisConnectionError(f"no node {node} in the cluster")
+            kwargs: dict[str, Any] = dict(found.connection_kwargs)
+            connection_class: type[AbstractConnection] = found.connection_class
+        else:
+            assert self._pool is not None
+            kwargs, connection_class = dict(self._pool.connection_kwargs), self._pool.connection_class
+        kwargs["client_name"] = "ws-bridge-reader"
+        if connection_class is aioredis.Connection:  # TCP (not a unix socket): notice a dead peer
             kwargs["socket_keepalive"] = True
-        conn: AbstractConnection = self._pool.connection_class(**kwargs)
-        return conn
+        return connection_class(**kwargs)
 
     async def close(self) -> None:
         await self.redis.aclose()
-        await self._pool.disconnect()
+        if self._pool is not None:
+            await self._pool.disconnect()
 
     # --- durability and retries -------------------------------------------------------
 
     async def check_durability(self) -> None:
-        """Asks Redis who it is and whether it fsyncs every write (on start and every reconnect)."""
+        """Asks Redis who it is and whether it fsyncs every write (on start and every reconnect).
+        A cluster counts as never durable: a room last written by another node (its replica promoted
+        by a failover may lack the tail the old master acknowledged) then starts a new epoch."""
+        if isinstance(self.redis, aioredis.RedisCluster):
+            await self.redis.initialize()
+            return
         info = await self.redis.info("server")
         run = str(info["run_id"])
         try:
@@ -95,7 +133,8 @@ class Streams:
             except (RedisConnectionError, RedisTimeoutError, BusyLoadingError):
                 if attempt == CONNECT_ATTEMPTS - 1:
                     raise
-                await self._pool.disconnect(inuse_connections=False)  # the idle ones are as dead
+                if self._pool is not None:  # a cluster client reconnects, and finds moved slots, itself
+                    await self._pool.disconnect(inuse_connections=False)  # the idle ones are as dead
                 await asyncio.sleep(RETRY_S * (attempt + 1))
         raise AssertionError("unreachable")
 
@@ -104,7 +143,7 @@ class Streams:
         they differ, it marked the room as written by a Redis that may lose writes. Check that Redis
         (unless the follower already did) and, if it is durable after all, mark the room again (the
         window script does), so a second restart keeps its epoch."""
-        if run == durable_run:
+        if run == durable_run or self.cluster:  # a cluster is never durable (check_durability)
             return
         if run != self.run_id:
             await self.check_durability()
@@ -114,9 +153,9 @@ class Streams:
     # --- a room's stream ----------------------------------------------------------------
 
     async def append(self, room: str, body: Body, limits: Limits, ttl_s: float, token: str) -> StoredEvent:
-        """The publish script: next id, XADD, trim, expiry, PUBLISH, in one step."""
+        """The publish script: next id, XADD, trim, expiry, SPUBLISH to the room's channel, in one step."""
         durable = self.durable_run
-        args = [new_epoch(), durable, limits.retention, body.text, self.channel, token,
+        args = [new_epoch(), durable, limits.retention, body.text, self.channel(room), token,
                 limits.retention_bytes, int(ttl_s * 1000)]
         reply = await self.retrying(lambda: self._publish(keys=self.keys(room), args=args))
         epoch, seq, run = reply
@@ -148,7 +187,7 @@ class Streams:
 
 
 def read_notice(message: str) -> StoredEvent:
-    """An event from the channel's message `<epoch>-<seq> <body>` (scripts.PUBLISH)."""
+    """An event from a room channel's message `<epoch>-<seq> <body>` (scripts.PUBLISH)."""
     head, _, body = message.partition(" ")
     parsed = parse_id(head)
     if parsed is None:
