@@ -28,6 +28,7 @@ const BENCHES = [
   { name: 'cluster', title: '7. Scaling out (Redis, 3 replicas, HAProxy)', python: true },
   { name: 'streamlit-startup', title: '8. Streamlit page open → first event, v2 vs iframe', python: true },
   { name: 'egress', title: '9. Redis egress per event (3 replicas, per-room vs global channel)', python: true },
+  { name: 'fanout', title: '10. Fan-out: server CPU per delivery, one room (ours vs the bare Python loop and socket.io)', python: true },
 ]
 
 function parseArgs(argv) {

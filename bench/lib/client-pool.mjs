@@ -1,5 +1,6 @@
-// Child processes of lib/cluster-clients.mjs, each holding a share of the Node
-// bridges, driven in step: the same command to every one, their answers together.
+// Child processes each holding a share of a benchmark's clients (lib/cluster-clients.mjs,
+// row 7's bridges, unless told another script), driven in step: the same command to every
+// one, their answers together.
 import { fork } from 'node:child_process'
 import { once } from 'node:events'
 import { join } from 'node:path'
@@ -8,9 +9,9 @@ import { BENCH, cpuSeconds, track, withTimeout } from './common.mjs'
 const WORKER = join(BENCH, 'lib', 'cluster-clients.mjs')
 
 export class ClientPool {
-  constructor(size) {
+  constructor(size, worker = WORKER) {
     this.workers = Array.from({ length: size }, () => {
-      const child = track(fork(WORKER, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }))
+      const child = track(fork(worker, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }))
       child.on('error', () => {}) // a failed send shows as the command's timeout
       return child
     })

@@ -2,6 +2,7 @@
 // process CPU time. No benchmark logic here.
 import { execFileSync } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
+import http from 'node:http'
 import { createServer } from 'node:net'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -169,3 +170,28 @@ export const valueText = (v) => (v ? (v.label ? v.label + ' ' : '') + fmt(v.valu
 
 /** A logger that prefixes the benchmark's name, on stderr (stdout carries the table). */
 export const logger = (name) => (...args) => console.error('[bench:' + name + ']', ...args)
+
+// One keep-alive connection: a benchmark's publishes go in order, and a new TCP connection per
+// event would cost the server measured more than the event itself.
+const oneConnection = new http.Agent({ keepAlive: true, maxSockets: 1 })
+/** POSTs a JSON text; resolves once answered with a status below 400. */
+export function postJson(url, body) {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: 'POST', agent: oneConnection, headers: { 'content-type': 'application/json' } }, (res) => {
+      res.resume()
+      res.on('end', () => (res.statusCode < 400 ? resolve() : reject(new Error('POST ' + url + ' → ' + res.statusCode))))
+    })
+    req.on('error', reject)
+    req.end(body)
+  })
+}
+
+/** Calls `fn(k)` for k = 0..count-1, the k-th no earlier than k/rate s after the first: a fixed event rate. */
+export async function paced(count, rate, fn) {
+  const t0 = performance.now()
+  for (let k = 0; k < count; k++) {
+    const wait = t0 + (k * 1000) / rate - performance.now()
+    if (wait > 0) await sleep(wait)
+    await fn(k)
+  }
+}
