@@ -4,6 +4,7 @@
     url = cluster.start()                 # redis://127.0.0.1:<a master's port>/0, once every slot is served
     node = cluster.master_of("wsb:{r}:meta")
     cluster.fail_over(node)               # SIGKILL that master, wait until its replica serves its slots
+    cluster.migrate("wsb:{r}:meta", other)  # move that key's slot, keys and all, to another master
     cluster.stop()
 
 Each node is a RedisProcess (redis_process.py) in a directory of its own, without persistence
@@ -66,7 +67,7 @@ class RedisCluster:
         return [n for n in self.alive() if b"role:master" in n.command("INFO", "replication")]
 
     def master_of(self, key: str) -> RedisProcess:
-        slot = int(self.alive()[0].command("CLUSTER", "KEYSLOT", key).strip().lstrip(b":"))
+        slot = self.slot_of(key)
         for node in self.masters():
             if self._owns(node, slot):
                 return node
@@ -99,6 +100,34 @@ class RedisCluster:
                     and all(self._serves_all(n) for n in self.alive()), "the replica to take over")
         return replica
 
+    def migrate(self, key: str, target: RedisProcess) -> int:
+        """Moves the slot of `key` to the master `target` as `redis-cli --cluster reshard` does:
+        IMPORTING on the target, MIGRATING on the source, its keys MIGRATEd in batches, then the
+        new owner told to the target, the source and the others, in that order. Returns the slot."""
+        source = self.master_of(key)
+        slot = str(self.slot_of(key))
+        source_id, target_id = _id(source), _id(target)
+        _ok(target.command("CLUSTER", "SETSLOT", slot, "IMPORTING", source_id))
+        _ok(source.command("CLUSTER", "SETSLOT", slot, "MIGRATING", target_id))
+        while keys := _bulk(source.command("CLUSTER", "GETKEYSINSLOT", slot, "100")):
+            _ok(source.command("MIGRATE", "127.0.0.1", str(target.port), '""', "0", "5000", "KEYS", *keys))
+        for node in [target, source, *(m for m in self.masters() if m not in (target, source))]:
+            _ok(node.command("CLUSTER", "SETSLOT", slot, "NODE", target_id))
+        self._until(lambda: all(self._owner(n, int(slot)) == target_id for n in self.alive()), "every node to see the slot moved")
+        return int(slot)
+
+    def slot_of(self, key: str) -> int:
+        return int(self.alive()[0].command("CLUSTER", "KEYSLOT", key).strip().lstrip(b":"))
+
+    @staticmethod
+    def _owner(node: RedisProcess, slot: int) -> str:
+        """The id of the master that `node` believes serves `slot`."""
+        for line in node.command("CLUSTER", "NODES").decode().splitlines():
+            fields = line.split()
+            if len(fields) > 8 and "master" in fields[2] and any(_in_range(slot, r) for r in fields[8:]):
+                return fields[0]
+        return ""
+
     @staticmethod
     def _serves_all(node: RedisProcess) -> bool:
         return b"cluster_state:ok" in node.command("CLUSTER", "INFO")
@@ -118,6 +147,20 @@ class RedisCluster:
             if time.monotonic() > deadline:
                 raise AssertionError(f"never happened: {what}")
             time.sleep(0.05)
+
+
+def _id(node: RedisProcess) -> str:
+    return node.command("CLUSTER", "MYID").split(b"\r\n")[1].decode()
+
+
+def _ok(reply: bytes) -> None:
+    if not reply.startswith(b"+"):
+        raise AssertionError(f"Redis answered {reply!r}")
+
+
+def _bulk(reply: bytes) -> list[str]:
+    """The strings of an array reply (*n, then $len and the string for each)."""
+    return [line.decode() for line in reply.split(b"\r\n")[2::2] if line]
 
 
 def _in_range(slot: int, spec: str) -> bool:

@@ -204,3 +204,40 @@ def test_a_socket_of_a_failed_shards_room_gets_1012_then_one_reset_and_the_other
     show(capsys, f"bridge on the cluster, master of room {hit} SIGKILLed: its socket closed 1012, its client "
                  f"resumed with {before[hit][-1]} and got 1 reset (epoch), resuming at {reset['resume']}; the socket "
                  f"in room {spared} on another shard stayed open and got all {len(after)} events after")
+
+
+
+def test_a_slot_migrated_while_a_replica_reads_gives_its_room_one_reset_and_loses_nothing_before(
+        cluster: RedisCluster, capsys: pytest.CaptureFixture[str]) -> None:
+    """The room's keys move whole, but its meta then names another Redis process, and a cluster
+    counts as never durable: by the rule a failover needs, the room starts a new epoch (one reset)."""
+    async def scenario() -> str:
+        room, key = ROOMS[0], f"wsb:{{{ROOMS[0]}}}:meta"
+        sub = Rooms(room)
+        failures: list[str] = []  # redirections the cluster client did not absorb, retried
+        async with replica_and_publisher(cluster.url, sub, cluster=True) as (replica, publisher):
+            await replica.watch(room)
+            source = cluster.master_of(key)
+            target = next(m for m in cluster.masters() if m is not source)
+            acked: list[StoredEvent] = []
+
+            async def feed(count: int) -> None:
+                for _ in range(count):
+                    acked.append(await publish_until_acknowledged(publisher, room, failures))
+
+            await feed(50)
+            migration = asyncio.create_task(asyncio.to_thread(cluster.migrate, key, target))
+            while not migration.done():  # publishes race every step of the migration
+                await feed(1)
+            slot = await migration
+            during = len(acked) - 50
+            await feed(20)
+            await until(lambda: sub.lost_rooms == [room], "the migrated room declared lost")
+            await feed(5)  # after the reset: these reach the replica live
+            await until(lambda: any(e.id == acked[-1].id for e in sub.seen), "the last event arrived")
+            figure = await check_room(replica, sub, room, acked, hit=True)
+            assert sub.lost_rooms == [room] and cluster.master_of(key) is target
+        return (f"slot {slot} migrated from :{source.port} to :{target.port} (IMPORTING/MIGRATING, MIGRATE, "
+                f"SETSLOT NODE) with {during} publishes during it, {len(failures)} refused and retried; {figure}")
+
+    show(capsys, asyncio.run(scenario()))

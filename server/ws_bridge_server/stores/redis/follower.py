@@ -134,6 +134,21 @@ class Follower:
                 await self.rooms.on_event(read_notice(str(data)))
             elif kind == "ssubscribe":
                 await self.rooms.confirmed(self.streams.room_of(str(channel)))
+            elif kind == "sunsubscribe":
+                await self._unsubscribed(reader, self.streams.room_of(str(channel)))
+
+    async def _unsubscribed(self, reader: Reader, room: str) -> None:
+        """A room's subscription ended. Unless we asked (its last socket left), Redis ended it
+        because the room's slot moved to another node (Redis 7 sends SUNSUBSCRIBE then, on the
+        same connection): subscribe it where it is now; that confirmation catches it up."""
+        if reader.leaving.get(room, 0) > 0:
+            reader.leaving[room] -= 1
+            return
+        if room not in reader.rooms:
+            return
+        await self.streams.find_nodes()
+        reader.rooms.discard(room)
+        await self._place(room)
 
     async def _move_rooms(self, reader: Reader) -> None:
         """A cluster node's connection dropped: subscribe the rooms another node now serves there."""

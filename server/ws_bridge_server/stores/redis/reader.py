@@ -45,6 +45,9 @@ class Reader:
         self.must_connect = must_connect
         self.up = asyncio.Event()  # set at the first connection
         self.rooms: set[str] = set()  # rooms whose channel this node serves, subscribed on each connect
+        # SUNSUBSCRIBEs sent on this connection and not confirmed yet, per room: any other
+        # confirmation is Redis's own (the room's slot moved away)
+        self.leaving: dict[str, int] = {}
         self.connects = 0
         self.subscribes = 0  # SSUBSCRIBEs sent
         self.conn: AbstractConnection | None = None  # while connected: commands may be sent on it
@@ -65,6 +68,8 @@ class Reader:
             return  # the next connection subscribes this reader's rooms (and no other) by itself
         if command == "SSUBSCRIBE":
             self.subscribes += 1
+        else:
+            self.leaving[room] = self.leaving.get(room, 0) + 1
         try:
             await conn.send_command(command, self.streams.channel(room))
         except (RedisConnectionError, RedisTimeoutError, OSError):
@@ -84,6 +89,7 @@ class Reader:
                 await conn.connect()  # type: ignore[no-untyped-call]
                 self.conn = conn
                 self.connects += 1
+                self.leaving.clear()  # the old connection's confirmations will never come
                 self.up.set()
                 await self.queue.put((self, Link.UP))  # before any reply of the new connection
                 for room in list(self.rooms):  # each confirmation then catches its room up
