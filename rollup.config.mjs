@@ -39,20 +39,36 @@ const rwsSource = createRequire(import.meta.url).resolve('reconnecting-websocket
 // the instance never leaves that module (the bridge sends on, and shows, the
 // real socket). Terser keeps class members whatever their use, so they go here,
 // with the statements that only feed them: the log (this._debug(…) logs only
-// with the debug option, never set) and the on* handlers, which nobody can set
-// (if (this.onopen) …). The build fails if a member is missing (a new version
-// of the library) or still used by the code that stays.
+// with the debug option, never set), the on* handlers, which nobody can set
+// (if (this.onopen) …), the queue of messages sent before open, which only
+// send() fills (this._messageQueue…), and the startClosed option, never set
+// (if (this._options.startClosed) …). The build fails if a member is missing
+// (a new version of the library) or still used by the code that stays.
 export const RWS_UNUSED = [
   'CONNECTING', 'OPEN', 'CLOSING', 'binaryType', 'retryCount', 'bufferedAmount', 'extensions', 'protocol',
   'readyState', 'url', 'reconnect', 'send', 'dispatchEvent', 'removeEventListener', '_debug', 'onclose', 'onerror', 'onmessage', 'onopen',
+  '_messageQueue',
 ]
 const withoutUnusedMembers = (context) => (sourceFile) => {
   const t = typescriptCompiler
   const named = (node, names) => !!node && t.isIdentifier(node) && names.includes(node.text)
   const onThis = (node, names) => t.isPropertyAccessExpression(node) && node.expression.kind === t.SyntaxKind.ThisKeyword && named(node.name, names)
+  // this._messageQueue.forEach(…) and this._messageQueue = [], read or written.
+  const onQueue = (node) => {
+    let found = false
+    const visit = (child) => {
+      if (onThis(child, ['_messageQueue'])) found = true
+      else child.forEachChild(visit)
+    }
+    visit(node)
+    return found
+  }
+  const startClosed = (node) =>
+    t.isPropertyAccessExpression(node) && named(node.name, ['startClosed']) && onThis(node.expression, ['_options'])
   const isDead = (node) =>
     (t.isExpressionStatement(node) && t.isCallExpression(node.expression) && onThis(node.expression.expression, ['_debug'])) ||
-    (t.isIfStatement(node) && onThis(node.expression, ['onclose', 'onerror', 'onmessage', 'onopen']))
+    (t.isIfStatement(node) && (onThis(node.expression, ['onclose', 'onerror', 'onmessage', 'onopen']) || startClosed(node.expression))) ||
+    (t.isExpressionStatement(node) && onQueue(node))
   const found = new Set()
   const strip = (node) => {
     if (isDead(node)) return undefined
@@ -73,13 +89,23 @@ const withoutUnusedMembers = (context) => (sourceFile) => {
   check(result)
   return result
 }
+// src/bridge/rws-class.ts searches the import for the class, as the npm build needs
+// (#112); compiled from its source, the library's default export is the class, so the
+// bundles take it as it is. A library without that default export fails the build.
+const rwsClassFile = resolvePath('src/bridge/rws-class.ts')
+const RWS_CLASS_ID = '\0rws-class'
 const rwsFromSource = () => ({
   name: 'reconnecting-websocket-from-source',
   resolveId(id, importer) {
+    if (importer && id.startsWith('.') && resolvePath(dirname(importer), id) + '.ts' === rwsClassFile) return RWS_CLASS_ID
     if (id === 'reconnecting-websocket') return rwsSource
     // Its own relative import: ./events is events.ts.
     if (importer === rwsSource && id.startsWith('./')) return resolvePath(dirname(rwsSource), id + '.ts')
     return null
+  },
+  load(id) {
+    if (id !== RWS_CLASS_ID) return null
+    return "import ReconnectingWebSocket from 'reconnecting-websocket'\nexport const rwsClass = () => ReconnectingWebSocket\n"
   },
   transform(code, id) {
     if (dirname(id) !== dirname(rwsSource)) return null
@@ -106,22 +132,41 @@ export const INTERNAL_NAMES = [
   'prepareUrl', 'isOnline', 'connecting', 'gaveUp', 'stable', 'retry', 'ping', 'dead', 'problem',
   'mark', 'dispose', 'snapshot', 'acknowledge', 'resend', 'deliver', 'paint', 'replaces', 'identity', 'ledger',
   'delivery', 'tone', 'tick', 'indicator', 'entry', 'mounts', 'views', 'calls', 'unmountTimer', 'statusSent', 'setState',
+  'ready', 'flush', 'args', 'interval', 'timeout', 'text',
   // reconnecting-websocket's options, set by transport.ts and read by the library, both inside the bundle
   // (not maxRetries nor WebSocket: those are the bridge's options too).
   'connectionTimeout', 'minReconnectionDelay', 'maxReconnectionDelay', 'reconnectionDelayGrowFactor', 'minUptime', 'maxEnqueuedMessages', 'startClosed',
 ]
-const INTERNAL_PROPERTIES = new RegExp('^(_[a-z]\\w*|' + INTERNAL_NAMES.join('|') + ')$')
+// connect()'s options that are internal in the host components' modules (v2.js,
+// widget.js) only. The page passes them to the script tag's connect(), so there they
+// stay; a host module builds its options object itself (resolveHostOptions: Python's
+// few options over DEFAULTS), hands it to the bridge and its parts, and nothing
+// outside the module sees it. Not the options Python passes (readOptions' names),
+// nor those that are also a Status field (storage), a DOM or built-in name (debug,
+// fetch, WebSocket): test/minify-names.test.ts guards that too.
+export const HOST_INTERNAL_NAMES = [
+  'dedupKey', 'dedupWindow', 'resumeParam', 'retryDelay', 'maxRetryDelay', 'jitter', 'maxRetries', 'connectTimeout', 'stableAfter',
+  'heartbeatInterval', 'heartbeatTimeout', 'pingMessage', 'isPong', 'fallbackInterval', 'maxQueued', 'maxFrameSize', 'flushDelay',
+  'debugWindow', 'lifecycle', 'protocols',
+]
+const propertyPattern = (names) => new RegExp('^(_[a-z]\\w*|' + names.join('|') + ')$')
 
-// The bridge's minification, for the script tag and the frameless component alike.
-const minifyBridge = (options = {}) =>
+// The bridge's minification, for the script tag and the frameless component alike;
+// `names`: the property names to shorten.
+const minifyBridge = (options = {}, names = INTERNAL_NAMES) =>
   terser({
     ecma: 2020,
     compress: {
       passes: 3,
       pure_getters: true,
       unsafe_arrows: true,
+      // Inlining only the simplest functions: measured smaller after gzip than
+      // terser's default, which copies bigger bodies into their call sites.
+      inline: 1,
     },
-    mangle: { properties: { regex: INTERNAL_PROPERTIES, reserved: ['_wsDebug'] } },
+    // builtins: terser otherwise keeps every name it knows from the DOM (mark, entry,
+    // emit, readText, …) whatever the regex says; the names listed are ours alone.
+    mangle: { properties: { regex: propertyPattern(names), reserved: ['_wsDebug'], builtins: true } },
     format: { comments: false },
     ...options,
   })
@@ -152,8 +197,8 @@ export default [
       ts(),
       minifyBridge(),
     ],
-    // freeze: false, since the one namespace object (reconnecting-websocket's, for
-    // the #112 default-export guard) never leaves transport.ts.
+    // freeze: false, since a namespace object would never leave its module (there is
+    // none now: rws-class.ts, which reads reconnecting-websocket's, is swapped out).
     // sourcemap 'hidden': ws-bridge.min.js.map ships beside it, but the
     // sourceMappingURL line (38 B gzip, half a percent of the 7 kB budget) does
     // not; DevTools loads the map on request (Add source map…).
@@ -191,16 +236,16 @@ export default [
       resolve({ browser: true }),
       commonjs(),
       ts(),
-      minifyBridge({ module: true }),
+      minifyBridge({ module: true }, [...INTERNAL_NAMES, ...HOST_INTERNAL_NAMES]),
     ],
-    // freeze: false as for the script tag: the namespace object never leaves transport.ts.
+    // freeze: false as for the script tag.
     output: { file: 'python/streamlit_ws_bridge/frontend/build/v2.js', format: 'es', sourcemap: 'hidden', freeze: false },
   },
   // The anywidget module (Jupyter, Voilà, marimo, …): an ES module beside the
   // Python class that loads it (widget/ws_bridge_widget), minified as the v2 module is.
   {
     input: 'src/anywidget/widget.ts',
-    plugins: [rwsFromSource(), resolve({ browser: true }), commonjs(), ts(), minifyBridge({ module: true })],
+    plugins: [rwsFromSource(), resolve({ browser: true }), commonjs(), ts(), minifyBridge({ module: true }, [...INTERNAL_NAMES, ...HOST_INTERNAL_NAMES])],
     output: { file: 'widget/ws_bridge_widget/static/widget.js', format: 'es', sourcemap: 'hidden', freeze: false },
   },
 ]

@@ -41,16 +41,6 @@ interface Entry {
 
 const entries = new Map<string, Entry>()
 const listening = new WeakSet<Model>()
-let leaving = false
-
-function listenForLeaving() {
-  if (leaving) return
-  leaving = true
-  // Numbers Python may have seen must be in storage before the page goes.
-  window.addEventListener('pagehide', () => {
-    for (const entry of entries.values()) entry.delivery.ledger.flush()
-  })
-}
 
 const optionsOf = (model: Model): HostOptions => readOptions(Object.fromEntries(OPTION_TRAITS.map((name) => [name, model.get(name)])))
 
@@ -122,7 +112,6 @@ function newIndicator(el: HTMLElement): HTMLElement {
 function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
   const options = optionsOf(model)
   const view: View = { model, indicator: newIndicator(el), options }
-  listenForLeaving()
   if (!listening.has(model)) {
     listening.add(model)
     model.on('msg:custom', onMessage)

@@ -1,4 +1,4 @@
-import { guardStorage } from '../storage/guarded'
+import { checkStorage, openStorage } from '../storage/guarded'
 import { createMessageLog, isMessage } from '../storage/message-log'
 import { exposeDebug } from './debug'
 import { createEmitter } from './emitter'
@@ -6,7 +6,7 @@ import { createPoller } from './fallback'
 import { parseFrame } from './frame'
 import { createHeartbeat } from './heartbeat'
 import { watchPage } from './lifecycle'
-import { type ConnectOptions, type Message, provide, type WebSocketClass, resolveOptions } from './options'
+import { type ConnectOptions, type Message, type Options, provide, type WebSocketClass, resolveOptions } from './options'
 import { createOutbox, encode, type SendResult } from './outbox'
 import { redactUrl } from './redact'
 import { readReset, type Reset } from './reset'
@@ -54,13 +54,22 @@ export interface Bridge {
 
 const navigatorOnline = () => typeof navigator === 'undefined' || navigator.onLine !== false
 
+/** Options with the environment settled: the WebSocket class and the fetch to use. */
+export type BridgeOptions = Options & { WebSocket: WebSocketClass; fetch: typeof fetch }
+
 /** Starts a bridge: one WebSocket for `room`, its messages deduplicated, kept and delivered. */
 export function connect(input: ConnectOptions): Bridge {
   const options = resolveOptions(input)
-  const { room, resumeParam } = options
   const WebSocketImpl = options.WebSocket || (typeof WebSocket !== 'undefined' ? (WebSocket as WebSocketClass) : undefined)
   if (!WebSocketImpl) throw new TypeError('[ws-bridge] no WebSocket here: pass options.WebSocket (in Node: ws)')
   const fetchImpl = options.fetch || fetch
+  checkStorage(options.storage)
+  return startBridge({ ...options, WebSocket: WebSocketImpl, fetch: fetchImpl })
+}
+
+/** connect() for options checked already: a host component's bundle then carries only the checks of what it passes. */
+export function startBridge(options: BridgeOptions): Bridge {
+  const { room, resumeParam } = options
   const win = typeof window !== 'undefined' && window.document ? window : null
   // Attempts wait while offline only when the 'online' event can end the wait: lifecycle: false listens to none.
   const isOnline = options.lifecycle ? navigatorOnline : () => true
@@ -69,7 +78,7 @@ export function connect(input: ConnectOptions): Bridge {
   const report = (kind: ErrorKind, message: string) => events.emit('error', { kind, message })
   // A storage that fails while opening is in the initial status; one that fails later changes it.
   let started = false
-  const storage = guardStorage(options.storage, (problem) => {
+  const storage = openStorage(options.storage, (problem) => {
     if (started) setStatus({ storage: storage.kind, storageProblem: problem })
     report('storage', problem)
   })
@@ -167,7 +176,7 @@ export function connect(input: ConnectOptions): Bridge {
       ? createPoller({
           url: async () => resumeUrl(await provide(fallbackUrl), resumeParam, log.lastId()).toString(),
           interval: options.fallbackInterval,
-          fetch: fetchImpl,
+          fetch: options.fetch,
           isOnline,
           received: (list) => list.forEach((value) => accept(value)),
           error: (message) => report('fallback', message),
@@ -183,7 +192,6 @@ export function connect(input: ConnectOptions): Bridge {
   const transport = createTransport(
     {
       ...options,
-      WebSocket: WebSocketImpl,
       prepareUrl(provided) {
         const url = resumeUrl(provided, resumeParam, log.lastId())
         url.protocol = url.protocol.replace(/^http/, 'ws')

@@ -119,8 +119,13 @@ function fail(name: string, expected: string, value: unknown): never {
 
 const isProvider = (value: unknown) => typeof value === 'function' || (typeof value === 'string' && !!value)
 
-/** A static URL must be usable as it is: ws(s) or http(s), absolute or relative to the page (a function's URLs are checked per attempt). */
-function checkUrl(url: string) {
+// One check per option that a host component passes too, so that its bundle carries
+// these and not the whole of resolveOptions (resolveHostOptions below).
+
+/** A URL string or a function; a static URL must be usable as it is: ws(s) or http(s), absolute or relative to the page (a function's URLs are checked per attempt). */
+function checkUrl(url: unknown) {
+  if (!isProvider(url)) fail('url', 'a URL string or a function', url)
+  if (typeof url !== 'string') return
   let scheme = ''
   try {
     scheme = resumeUrl(url, false, undefined).protocol
@@ -128,6 +133,25 @@ function checkUrl(url: string) {
     // relative, with no page to resolve it against
   }
   if (!/^(ws|http)s?:$/.test(scheme)) fail('url', 'a ws(s):// or http(s):// URL, or one relative to the page', redactUrl(url))
+}
+
+function checkRoom(room: unknown) {
+  if (typeof room !== 'string' || !room) fail('room', 'a non-empty string', room)
+}
+
+function checkPositive(name: string, value: unknown) {
+  if (typeof value !== 'number' || !(value > 0) || value === Infinity) fail(name, 'a number > 0', value)
+}
+
+function checkNumber(name: string, value: unknown) {
+  if (POSITIVE.indexOf(name) >= 0) return checkPositive(name, value)
+  if (typeof value !== 'number' || !(value >= 0) || (value === Infinity && name !== 'maxRetries') || (name === 'jitter' && value > 1)) {
+    fail(name, name === 'jitter' ? 'between 0 and 1' : 'a number ≥ 0', value)
+  }
+}
+
+function checkFallbackUrl(value: unknown) {
+  if (value !== null && !isProvider(value)) fail('fallbackUrl', 'a URL string or a function', value)
 }
 
 /**
@@ -141,17 +165,12 @@ export function resolveOptions(input: ConnectOptions): Options {
     if (!(name in DEFAULTS) && name !== 'url' && name !== 'room') throw new TypeError('[ws-bridge] option "' + name + '" does not exist')
     if (value !== undefined) options[name] = value
   }
-  const { url, room } = options
-  if (!isProvider(url)) fail('url', 'a URL string or a function', url)
-  if (typeof url === 'string') checkUrl(url)
-  if (typeof room !== 'string' || !room) fail('room', 'a non-empty string', room)
+  checkUrl(options.url)
+  checkRoom(options.room)
   for (const [name, fallback] of Object.entries(DEFAULTS)) {
     const value = options[name]
     if (typeof fallback === 'number') {
-      const positive = POSITIVE.indexOf(name) >= 0
-      if (typeof value !== 'number' || !(positive ? value > 0 : value >= 0) || (value === Infinity && name !== 'maxRetries') || (name === 'jitter' && value > 1)) {
-        fail(name, name === 'jitter' ? 'between 0 and 1' : positive ? 'a number > 0' : 'a number ≥ 0', value)
-      }
+      checkNumber(name, value)
     } else if (
       fallback !== null && fallback !== undefined && name !== 'storage' && typeof value !== typeof fallback &&
       !(name === 'resumeParam' && value === false) && !(name === 'dedupKey' && typeof value === 'function')
@@ -160,6 +179,22 @@ export function resolveOptions(input: ConnectOptions): Options {
     }
   }
   if (options.resumeParam === '') fail('resumeParam', 'a name or false', '')
-  if (options.fallbackUrl !== null && !isProvider(options.fallbackUrl)) fail('fallbackUrl', 'a URL string or a function', options.fallbackUrl)
+  checkFallbackUrl(options.fallbackUrl)
   return options as unknown as Options
+}
+
+/** The options a host component (Streamlit, anywidget) takes from Python; the others keep their defaults. */
+export type HostConnectOptions = Pick<Options, 'url' | 'room' | 'fallbackUrl' | 'maxMessages' | 'debugWindow'>
+
+/**
+ * resolveOptions for a host component: the same checks and messages, in the same
+ * order, for the options it passes (debugWindow, null by default, is checked by
+ * neither), and nothing for those it cannot pass, which stay out of its bundle.
+ */
+export function resolveHostOptions(input: HostConnectOptions): Options {
+  checkUrl(input.url)
+  checkRoom(input.room)
+  checkPositive('maxMessages', input.maxMessages)
+  checkFallbackUrl(input.fallbackUrl)
+  return { ...DEFAULTS, ...input }
 }

@@ -1,9 +1,9 @@
-// The one module that knows reconnecting-websocket. It keeps the library for
-// what it does well (driving attempts, the connect timeout) and guards its
-// known defects, so swapping it out touches this file only.
-import * as rwsModule from 'reconnecting-websocket'
+// The one module that drives reconnecting-websocket (rws-class.ts only finds its
+// class). It keeps the library for what it does well (driving attempts, the
+// connect timeout) and guards its known defects, so swapping it out touches these two files only.
 import { type BackoffOptions, retryDelay } from './backoff'
 import { provide, type UrlProvider, type WebSocketClass } from './options'
+import { type RwsInstance, rwsClass } from './rws-class'
 import { errorText } from '../warn'
 
 export interface TransportOptions extends BackoffOptions {
@@ -46,32 +46,12 @@ export interface Transport {
   close(code?: number, reason?: string): void
 }
 
-type RwsInstance = {
-  close(code?: number, reason?: string): void
-  addEventListener(type: 'error', listener: (event: { message?: string }) => void): void
-}
-type RwsConstructor = new (url: () => Promise<string>, protocols: string | string[] | undefined, options: object) => RwsInstance
-
-/**
- * reconnecting-websocket ships CJS with `module.exports = Class` beside an ESM
- * default export (#112): depending on the bundler the import is the class,
- * `{ default: Class }`, or `{ default: { default: Class } }`.
- */
-export function resolveDefaultExport(mod: unknown): RwsConstructor {
-  let candidate = mod
-  for (let depth = 0; depth < 3 && typeof candidate !== 'function'; depth++) {
-    candidate = candidate && (candidate as { default?: unknown }).default
-  }
-  if (typeof candidate !== 'function') throw new Error('[ws-bridge] reconnecting-websocket did not load')
-  return candidate as RwsConstructor
-}
-
 const noop = () => {}
 // What a stale URL lookup answers: its instance is closed and will not dial it.
 const STOPPED = 'ws://stopped.invalid'
 
 export function createTransport(options: TransportOptions, on: TransportHandlers): Transport {
-  const Rws = resolveDefaultExport(rwsModule)
+  const Rws = rwsClass()
   let rws: RwsInstance | null = null
   let socket: WebSocket | null = null
   // Bumped whenever the current reconnecting-websocket instance is replaced or

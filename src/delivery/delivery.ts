@@ -4,7 +4,8 @@
 // reports Python's acknowledgements back. New messages are numbered in the
 // ledger and mark the coalescer; a status change repaints, and marks it only
 // when it matters to Python (statusSignature).
-import { type Bridge, connect, DEFAULTS } from '../index'
+import { type Bridge, startBridge } from '../bridge/bridge'
+import { DEFAULTS, resolveHostOptions, type WebSocketClass } from '../bridge/options'
 import type { Batch, HostOptions } from './batch'
 import { identityOf } from './batch'
 import { createCoalescer, type Coalescer } from './coalesce'
@@ -49,7 +50,7 @@ export interface Delivery {
 
 /** Starts the room's bridge; throws what connect() throws (a bad URL), with nothing left open. */
 export function openDelivery(a: HostOptions, host: Host): Delivery {
-  const bridge = connect({
+  const options = resolveHostOptions({
     // With a token URL, each attempt and each poll fetches a fresh token first; a failed fetch is retried like a failed attempt.
     url: withToken(a.url, a.tokenUrl, null),
     room: a.room,
@@ -57,6 +58,8 @@ export function openDelivery(a: HostOptions, host: Host): Delivery {
     maxMessages: a.maxMessages,
     debugWindow: host.debugWindow,
   })
+  // A host page is a browser's: its WebSocket and fetch, as connect() would pick.
+  const bridge = startBridge({ ...options, WebSocket: WebSocket as WebSocketClass, fetch })
   const ledger = createLedger('session', a.room)
   let lastSent: string | null = null
   // The lastSeq of the batch in flight while it carries unacknowledged events; null when none is.
@@ -97,6 +100,10 @@ export function openDelivery(a: HostOptions, host: Host): Delivery {
     host.paint()
     if (statusSignature(status) !== lastSent) coalescer.mark()
   })
+  // Numbers Python may have seen must be in storage before the page goes. This
+  // page's own window: debugWindow may be the app's, above a component's frame.
+  const flushOnHide = () => ledger.flush()
+  window.addEventListener('pagehide', flushOnHide)
   // The first batch tells Python the status and hands over whatever an earlier page or view left unacknowledged.
   coalescer.mark()
 
@@ -122,6 +129,7 @@ export function openDelivery(a: HostOptions, host: Host): Delivery {
       coalescer.dispose()
       bridge.close()
       ledger.flush()
+      window.removeEventListener('pagehide', flushOnHide)
     },
   }
 }

@@ -5,7 +5,7 @@
 // session does not: that is why the numbering lives here.
 import type { Message } from '../index'
 import { isReset, type Reset } from '../bridge/reset'
-import { guardStorage, type StorageChoice } from '../storage/guarded'
+import { openStorage, type StorageChoice } from '../storage/guarded'
 import { ledgerKey } from '../storage/keys'
 import { idKey } from '../storage/message-log'
 import { warnOnce } from '../warn'
@@ -83,7 +83,7 @@ export interface LedgerOptions {
 export function createLedger(choice: StorageChoice, room: string, options: LedgerOptions = {}): Ledger {
   const key = ledgerKey(room)
   const newId = options.newId || randomId
-  const storage = guardStorage(choice)
+  const storage = openStorage(choice)
 
   let record: LedgerRecord = { v: 1, tab: newId(), last: 0, ack: 0, pending: [], recent: [] }
   let written: string | null = null

@@ -43,7 +43,24 @@ export interface GuardedStorage {
   remove(key: string): void
 }
 
-export function guardStorage(choice: StorageChoice, onProblem: (problem: string) => void = () => {}): GuardedStorage {
+/** A storage option that is none of 'session', 'memory' and a Storage-like object is refused, before anything opens. */
+export function checkStorage(choice: StorageChoice): void {
+  if (choice !== 'session' && choice !== 'memory' && (!choice || typeof choice.setItem !== 'function')) {
+    throw new TypeError('[ws-bridge] option "storage" must be "session", "memory" or a Storage-like object')
+  }
+}
+
+/** checkStorage, then openStorage. */
+export function guardStorage(choice: StorageChoice, onProblem?: (problem: string) => void): GuardedStorage {
+  checkStorage(choice)
+  return openStorage(choice, onProblem)
+}
+
+/**
+ * guardStorage for a choice known to be valid (checked by connect(), or a constant):
+ * the host modules' code paths never carry the check and its message.
+ */
+export function openStorage(choice: StorageChoice, onProblem: (problem: string) => void = () => {}): GuardedStorage {
   let backend = memoryStorage()
   let kind: StorageKind = 'memory'
   let problem: string | null = null
@@ -78,9 +95,6 @@ export function guardStorage(choice: StorageChoice, onProblem: (problem: string)
       fallBack(err)
     }
   } else if (choice !== 'memory') {
-    if (!choice || typeof choice.setItem !== 'function') {
-      throw new TypeError('[ws-bridge] option "storage" must be "session", "memory" or a Storage-like object')
-    }
     backend = choice
     kind = 'custom'
   }

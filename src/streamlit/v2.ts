@@ -51,7 +51,6 @@ interface Entry {
 
 const entries = new Map<string, Entry>()
 const mounts = new WeakMap<object, Mount>()
-let listening = false
 
 function paint(mount: Mount) {
   const room = mount.entry ? mount.entry.delivery : null
@@ -133,15 +132,6 @@ function newIndicator(parent: HTMLElement | ShadowRoot): HTMLElement {
   return element
 }
 
-function listen() {
-  if (listening) return
-  listening = true
-  // Numbers Python may have seen must be in storage before the page goes.
-  window.addEventListener('pagehide', () => {
-    for (const entry of entries.values()) entry.delivery.ledger.flush()
-  })
-}
-
 function cancelUnmount(mount: Mount) {
   if (mount.unmountTimer !== null) clearTimeout(mount.unmountTimer)
   mount.unmountTimer = null
@@ -164,7 +154,6 @@ export default function wsBridge(component: V2Component): () => void {
   const parent = component.parentElement
   // A load that finished after its element was unmounted: Streamlit calls its cleanup at once.
   if (!parent.isConnected) return () => {}
-  listen()
   const a = readArgs(component.data)
   let mount = mounts.get(parent)
   if (!mount) {
