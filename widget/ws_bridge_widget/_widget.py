@@ -69,9 +69,6 @@ class WsBridge(anywidget.AnyWidget):
     show_status = traitlets.Bool(True).tag(sync=True)
     #: The bridge's status, written by the page when something a listener acts on changes.
     status = traitlets.Dict().tag(sync=True)
-    #: How many events have reached this kernel: a trait, so that reactive hosts (marimo) rerun
-    #: what reads it. Only a signal: the events themselves travel as messages, which never merge.
-    received = traitlets.Int(0).tag(sync=True)
 
     def __init__(
         self,
@@ -148,8 +145,6 @@ class WsBridge(anywidget.AnyWidget):
         # Acknowledged before the callbacks run: a callback that raises cannot make the page send again.
         self.send({"type": "ack", "tab": batch.tab, "seq": last})
         self._hand_out(fresh)
-        if fresh:
-            self.received = len(self.events) + len(self.resets)
 
     def _hand_out(self, fresh: list[Event]) -> None:
         for item in fresh:
