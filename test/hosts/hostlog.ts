@@ -1,5 +1,5 @@
-// Reads the JSON-lines log test/hosts/apps/wsb_host_app.py appends to: what Python got, per
-// widget session (a kernel's widget, a Voilà page, a marimo session), with Python's clock.
+// Reads the JSON-lines log test/hosts/apps/wsb_host_app.py (or streamlit_host_app.py) appends to: what Python got, per
+// widget session (a kernel's widget, a Voilà page, a marimo or Streamlit session), with Python's clock.
 import { readFileSync, writeFileSync } from 'node:fs'
 
 export interface HostLine {

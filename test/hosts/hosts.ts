@@ -1,5 +1,6 @@
-// The anywidget hosts as child processes for the host e2e: `jupyter lab`, `voila` and
-// `marimo run` from a venv of scripts/setup-hosts.mjs, each on a free loopback port,
+// The hosts as child processes for the host e2e: `jupyter lab`, `voila` and `marimo run`
+// from a venv of scripts/setup-hosts.mjs (and `streamlit run` from a venv of
+// scripts/setup-streamlit-matrix.mjs, the Streamlit component beside them), each on a free loopback port,
 // headless, without token, browser or internet, in its own process group
 // (scripts/harness/servers.mjs's launch()). Kernels leave that group (jupyter_client
 // starts them in a new session): every host process carries a WSB_HOST_TAG of its own,
@@ -8,9 +9,9 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { randomBytes } from 'node:crypto'
 import { join, resolve } from 'node:path'
 import { launch } from '../../scripts/harness/servers.mjs'
-import { freePort, Hopeless, type Proc, until } from '../streamlit/processes'
+import { freePort, Hopeless, type Proc, streamlitArgs, until } from '../streamlit/processes'
 
-export type HostKind = 'jupyterlab' | 'voila' | 'marimo'
+export type HostKind = 'jupyterlab' | 'voila' | 'marimo' | 'streamlit' | 'solara'
 export type Host = Proc & { url: string; kind: HostKind }
 
 const STOP_GRACE_MS = 5000
@@ -56,6 +57,8 @@ export function hostEnv(dir: string, files: { config: string; log: string }, tag
     IPYTHONDIR: join(dir, '.ipython'),
     JUPYTER_PLATFORM_DIRS: '1',
     MARIMO_SKIP_UPDATE_CHECK: '1',
+    // Solara reports usage to Mixpanel unless told not to: no internet from a test.
+    SOLARA_TELEMETRY_MIXPANEL_ENABLE: 'false',
     PYTHONPATH: APPS,
     PYTHONUNBUFFERED: '1',
     WSB_HOST_CONFIG: files.config,
@@ -64,7 +67,7 @@ export function hostEnv(dir: string, files: { config: string; log: string }, tag
   }
 }
 
-/** The command line of `kind` from the venv `bin`, serving `target` (a folder for Jupyter and Voilà, an app file for marimo) on `port`. */
+/** The command line of `kind` from the venv `bin`, serving `target` (a folder for Jupyter and Voilà, an app file for marimo and Streamlit) on `port`. */
 export function hostArgs(kind: HostKind, bin: string, target: string, port: number): string[] {
   const jupyterServer = [
     '--no-browser', '--port=' + port, '--ip=127.0.0.1',
@@ -83,22 +86,26 @@ export function hostArgs(kind: HostKind, bin: string, target: string, port: numb
     // A folder: /voila/render/<name>.ipynb for each notebook in it; every page load starts a kernel.
     return [join(bin, 'voila'), target, '--no-browser', '--port=' + port, '--Voila.ip=127.0.0.1']
   }
+  if (kind === 'streamlit') return [join(bin, 'streamlit'), ...streamlitArgs(target, port)]
+  // --production: no file watcher or auto-restart; --no-check-version: no PyPI request at start.
+  if (kind === 'solara') return [join(bin, 'solara'), 'run', target, '--host', '127.0.0.1', '--port', String(port), '--no-open', '--production', '--no-check-version']
   return [join(bin, 'marimo'), 'run', target, '--headless', '--host', '127.0.0.1', '--port', String(port), '--no-token']
 }
 
 /** Where the host answers once it serves pages. */
-const readyPath: Record<HostKind, string> = { jupyterlab: '/api/status', voila: '/', marimo: '/health' }
+const readyPath: Record<HostKind, string> = { jupyterlab: '/api/status', voila: '/', marimo: '/health', streamlit: '/_stcore/health', solara: '/readyz' }
 
 /**
  * Starts a host and waits until it answers; `dir` is its scratch folder (HOME, settings, runtime),
- * `target` what it serves, `files` the config and log wsb_host_app.py uses.
+ * `target` what it serves, `files` the config and log wsb_host_app.py uses, `env` what to set or
+ * unset (undefined) over hostEnv() (the release test: nothing of the repository on the path).
  */
 export async function startHost(
-  kind: HostKind, bin: string, target: string, dir: string, files: { config: string; log: string },
+  kind: HostKind, bin: string, target: string, dir: string, files: { config: string; log: string }, env: NodeJS.ProcessEnv = {},
 ): Promise<Host> {
   const port = await freePort()
   const tag = randomBytes(6).toString('hex')
-  const launched = launch(hostArgs(kind, bin, target, port), { name: kind, env: hostEnv(dir, files, tag), cwd: dir, stopGraceMs: STOP_GRACE_MS })
+  const launched = launch(hostArgs(kind, bin, target, port), { name: kind, env: { ...hostEnv(dir, files, tag), ...env }, cwd: dir, stopGraceMs: STOP_GRACE_MS })
   const url = 'http://127.0.0.1:' + port
   const stop = async () => {
     await launched.stop()

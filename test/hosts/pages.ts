@@ -12,7 +12,7 @@ export interface Tab {
 }
 
 /**
- * The page of `notebook` (a file in the served folder) on `host`; marimo serves its one app at /.
+ * The page of `notebook` (a file in the served folder) on `host`; marimo and Streamlit serve their one app at /.
  * JupyterLab: in a workspace of its own (default: named after the notebook), or a page would also
  * restore every notebook the other pages opened in the shared default workspace, with their widgets.
  */

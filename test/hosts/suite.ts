@@ -1,12 +1,11 @@
-// One host's contract suite over its pinned sets (test/hosts/versions.json): the example server,
-// the host from the set's venv (scripts/setup-hosts.mjs), Chromium, and the cases of contract.ts
+// One host's contract suite over its pinned sets (kinds.ts: test/hosts/versions.json, or Streamlit's
+// newest): the example server, the host from the set's venv, Chromium, and the cases of contract.ts
 // in order on one fixture; `more` adds a host's own cases (JupyterLab: two tabs, kernel restart).
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { chromium } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { hostSets, setupHostSet, widgetExists } from '../../scripts/setup-hosts.mjs'
 import { CHROMIUM_ARGS, checkChromium, executablePath } from '../browser/browser'
 import { publishTicks, startGameServer, until } from '../streamlit/processes'
 import {
@@ -15,6 +14,7 @@ import {
 } from './contract'
 import { HostLog } from './hostlog'
 import { type HostKind, startHost } from './hosts'
+import { KINDS } from './kinds'
 import { labRunAll, labSave, printTabs, type Tab } from './pages'
 
 /** The quiet period of the idle case (the issue's figure is per minute: WSB_HOSTS_IDLE_MS=60000). */
@@ -28,12 +28,12 @@ export interface Shared {
 }
 
 export function hostSuite(kind: HostKind, more?: (shared: () => Shared) => void): void {
-  const family = kind === 'marimo' ? 'marimo' : 'jupyter'
-  const built = widgetExists() && checkChromium('the ' + kind + ' host e2e')
-  if (!built && process.env.CI) throw new Error('the ' + kind + ' host e2e needs widget/ (the ws-bridge-widget distribution) and Chromium')
-  if (!built) console.warn('[hosts] ' + kind + ' e2e skipped: widget/ or Chromium is missing')
+  const about = KINDS[kind]
+  const built = about.built() && checkChromium('the ' + kind + ' host e2e')
+  if (!built && process.env.CI) throw new Error('the ' + kind + ' host e2e needs ' + about.needs + ' and Chromium')
+  if (!built) console.warn('[hosts] ' + kind + ' e2e skipped: ' + about.needs + ' or Chromium is missing')
 
-  for (const set of hostSets().filter((s) => s.host === family)) {
+  for (const set of about.sets()) {
     describe.skipIf(!built)(kind + ' (' + set.name + '): each event once, in order', { timeout: 240000 }, () => {
       let fx: Fixture
       let dir: string
@@ -44,7 +44,7 @@ export function hostSuite(kind: HostKind, more?: (shared: () => Shared) => void)
       }
 
       beforeAll(async () => {
-        const bin = setupHostSet(set)
+        const bin = set.setup()
         dir = mkdtempSync(join(tmpdir(), 'wsb-hosts-' + kind + '-'))
         const scratch = join(dir, 'served')
         mkdirSync(scratch)
@@ -52,7 +52,7 @@ export function hostSuite(kind: HostKind, more?: (shared: () => Shared) => void)
         const log = new HostLog(files.log)
         const game = await startGameServer(GAME_PYTHON, 0, { env: GAME_ENV })
         fx = { game, log, scratch, config: files.config, tabs: [], browser: undefined as never, host: undefined as never }
-        const target = kind === 'marimo' ? resolve('test/hosts/apps/marimo_app.py') : scratch
+        const target = about.target(scratch)
         const [host, browser] = await Promise.all([
           startHost(kind, bin, target, dir, files),
           chromium.launch({ executablePath, args: CHROMIUM_ARGS }),
@@ -126,7 +126,7 @@ export function hostSuite(kind: HostKind, more?: (shared: () => Shared) => void)
         const ids = await publishVolleys(fx, room, 2, 5, 50)
         await waitDelivered(fx.log, ids, '10 events in Python', shown.from, 'twice').catch(failed('twice'))
         expectOnceInOrder(fx.log.delivered(shown.from, 'twice'), ids)
-        figure(`one socket per room per page: ${open} open for the room with the widget shown ${kind === 'marimo' ? 'once (one cell)' : 'in two cells'}`)
+        figure(`one socket per room per page: ${open} open for the room with the widget shown ${about.twice}`)
         expect(open).toBe(1)
       })
 

@@ -97,10 +97,9 @@ export async function publishTicks(base: string, room: string, count: number): P
   return ((await response.json()) as { ids: string[] }).ids
 }
 
-/** `streamlit run app` on a free port, headless, once /_stcore/health answers. */
-export async function startStreamlit(streamlit: string, app: string, env: NodeJS.ProcessEnv, extra: string[] = []): Promise<Proc & { url: string }> {
-  const port = await freePort()
-  const args = [
+/** The arguments of `streamlit run app` on `port`: loopback, headless, no usage stats, no file watcher. */
+export function streamlitArgs(app: string, port: number, extra: string[] = []): string[] {
+  return [
     'run', app,
     '--server.port', String(port),
     '--server.address', '127.0.0.1',
@@ -111,7 +110,12 @@ export async function startStreamlit(streamlit: string, app: string, env: NodeJS
     '--client.toolbarMode', 'minimal',
     ...extra,
   ]
-  const launched = launch([streamlit, ...args], { name: 'streamlit', env, stopGraceMs: STOP_GRACE_MS })
+}
+
+/** `streamlit run app` on a free port, headless, once /_stcore/health answers. */
+export async function startStreamlit(streamlit: string, app: string, env: NodeJS.ProcessEnv, extra: string[] = []): Promise<Proc & { url: string }> {
+  const port = await freePort()
+  const launched = launch([streamlit, ...streamlitArgs(app, port, extra)], { name: 'streamlit', env, stopGraceMs: STOP_GRACE_MS })
   const url = 'http://127.0.0.1:' + port
   try {
     await until(async () => {
