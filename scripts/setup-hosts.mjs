@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 // Idempotent setup of the anywidget hosts: one venv per host set pinned in
-// test/hosts/versions.json (JupyterLab with Voilà, and marimo; oldest and newest),
-// at .venv-hosts/<host>-<version>/, holding those exact versions and, once widget/
-// exists, the widget distribution (pip install <pins> -e widget, so pip also checks
-// the pins against the widget's declared ranges). The example server is not installed
+// test/hosts/versions.json (JupyterLab with Voilà, marimo, Solara; oldest and newest where
+// more than one works offline), at .venv-hosts/<host>-<version>/, holding those exact versions
+// and, once it exists, the host's own distribution (pip install <pins> -e widget, so pip also
+// checks the pins against its declared ranges). The example server is not installed
 // there: the host e2e runs it from the main .venv.
-// pip runs only when the pins, widget/pyproject.toml (or its absence), the set's
+// pip runs only when the pins, the distribution's pyproject.toml (or its absence), the set's
 // recorded constraints or the interpreter changed since the last successful install
 // (a stamp in each venv).
 //
@@ -21,10 +21,13 @@ import { ROOT } from './setup-python.mjs'
 export const VERSIONS_FILE = join(ROOT, 'test', 'hosts', 'versions.json')
 export const HOSTS_DIR = join(ROOT, '.venv-hosts')
 export const WIDGET_PROJECT = join(ROOT, 'widget', 'pyproject.toml')
+/** Each family's own distribution: every anywidget host installs widget/. */
+const projectOf = () => 'widget'
+const projectFile = () => WIDGET_PROJECT
 
 /**
  * @typedef {object} HostSet
- * @property {'jupyter' | 'marimo'} host
+ * @property {'jupyter' | 'marimo' | 'solara'} host
  * @property {string} name `<first package>-<its version>`: the venv's folder, the constraints file's name, the suites' label.
  * @property {Record<string, string>} pins package -> exact version
  * @property {string} bin the venv's bin directory
@@ -32,13 +35,13 @@ export const WIDGET_PROJECT = join(ROOT, 'widget', 'pyproject.toml')
 
 /** The pinned sets, oldest first within each host. @returns {HostSet[]} */
 export function hostSets() {
-  /** @type {Record<'jupyter' | 'marimo', Array<Record<string, string>>>} */
+  /** @type {Record<'jupyter' | 'marimo' | 'solara', Array<Record<string, string>>>} */
   const pinned = JSON.parse(readFileSync(VERSIONS_FILE, 'utf8'))
   return Object.entries(pinned).flatMap(([host, sets]) =>
     sets.map((pins) => {
       const [first, version] = Object.entries(pins)[0]
       const name = first + '-' + version
-      return { host: /** @type {'jupyter' | 'marimo'} */ (host), name, pins, bin: join(HOSTS_DIR, name, 'bin') }
+      return { host: /** @type {'jupyter' | 'marimo' | 'solara'} */ (host), name, pins, bin: join(HOSTS_DIR, name, 'bin') }
     }),
   )
 }
@@ -59,7 +62,7 @@ function run(command, args) {
 function fingerprint(set, python) {
   const hash = createHash('sha256')
   hash.update(JSON.stringify(set.pins) + '\0')
-  hash.update(widgetExists() ? readFileSync(WIDGET_PROJECT) : 'no widget yet')
+  hash.update(existsSync(projectFile(set.host)) ? readFileSync(projectFile(set.host)) : 'no widget yet')
   hash.update('\0')
   const constraints = join(ROOT, constraintsOf(set.name))
   if (existsSync(constraints)) hash.update(readFileSync(constraints))
@@ -83,12 +86,12 @@ export function setupHostSet(set) {
   const constraints = constraintsOf(set.name)
   const extra = existsSync(join(ROOT, constraints)) ? ['-c', constraints] : []
   const pins = Object.entries(set.pins).map(([name, version]) => name + '==' + version)
-  const widget = widgetExists() ? ['-e', 'widget'] : []
+  const widget = existsSync(projectFile(set.host)) ? ['-e', projectOf(set.host)] : []
   // --no-compile: bytecode compilation up front is most of an install's time; a test venv
   // compiles only what the host imports, on first use.
   run(python, ['-m', 'pip', 'install', '--disable-pip-version-check', '-q', '--no-compile', ...extra, ...pins, ...widget])
   writeFileSync(stamp, wanted + '\n')
-  console.log('[setup-hosts] ' + set.name + ' ready' + (widget.length ? '' : ' (without the widget: widget/ does not exist yet)'))
+  console.log('[setup-hosts] ' + set.name + ' ready' + (widget.length ? '' : ' (without its distribution: ' + projectOf(set.host) + '/ does not exist yet)'))
   return set.bin
 }
 

@@ -12,10 +12,13 @@ import { CHROMIUM_ARGS, checkChromium, executablePath } from '../browser/browser
 import { until } from '../streamlit/processes'
 import { HostLog, notebook, writeConfig } from './hostlog'
 import { type Host, type HostKind, startHost } from './hosts'
+import { KINDS } from './kinds'
 import { labRunAll, openTab, pageUrl, printTabs, type Tab } from './pages'
 
 const ready = checkChromium('the anywidget host probe')
-const cases = hostSets().flatMap((set) => (set.host === 'jupyter' ? (['jupyterlab', 'voila'] as HostKind[]) : (['marimo'] as HostKind[])).map((kind) => ({ set, kind })))
+// The anywidget hosts of each family (Dash's component is no anywidget: it has no probe).
+const PROBED: Record<string, HostKind[]> = { jupyter: ['jupyterlab', 'voila'], marimo: ['marimo'], solara: ['solara'] }
+const cases = hostSets().flatMap((set) => (PROBED[set.host] || []).map((kind) => ({ set, kind })))
 
 describe.skipIf(!ready)('custom messages and traits, both ways, in each anywidget host', { timeout: 240000 }, () => {
   let browser: Browser
@@ -40,7 +43,7 @@ describe.skipIf(!ready)('custom messages and traits, both ways, in each anywidge
     const log = new HostLog(files.log)
     writeConfig(files.config, { widget: 'probe', label: 'P' })
     writeFileSync(join(scratch, 'nb.ipynb'), notebook())
-    const target = kind === 'marimo' ? join(process.cwd(), 'test/hosts/apps/marimo_app.py') : scratch
+    const target = KINDS[kind].target(scratch)
     let host: Host | undefined
     let tab: Tab | undefined
     try {
