@@ -42,6 +42,22 @@ export function checkBuilt(suite: string): boolean {
   return false
 }
 
+/**
+ * For describe.skipIf: whether the repository's .venv can run the example server (FastAPI); without
+ * it, skip `suite` with a warning, except in CI, where npm test set it up first.
+ */
+export function checkExampleServerVenv(suite: string): boolean {
+  try {
+    runIn(ROOT, join(ROOT, '.venv', 'bin', 'python'), ['-c', 'import fastapi'])
+    return true
+  } catch {
+    const hint = 'the example server needs .venv (node scripts/setup-python.mjs)'
+    if (process.env.CI) throw new Error('[release tests] ' + suite + ': ' + hint)
+    console.warn('[release tests] skipping ' + suite + ': ' + hint)
+    return false
+  }
+}
+
 /** Runs scripts/pack.mjs into `out` and returns the four artifacts it reports. */
 export function packInto(out: string): Artifacts {
   mkdirSync(out, { recursive: true })

@@ -10,7 +10,7 @@ import { type Browser, chromium } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CHROMIUM_ARGS, checkChromium, executablePath } from '../browser/browser'
 import { type Proc, startGameServer, startStreamlit } from '../streamlit/processes'
-import { ROOT, checkBuilt, packInto, runIn, scratchDir } from './artifacts'
+import { ROOT, checkBuilt, checkExampleServerVenv, packInto, runIn, scratchDir } from './artifacts'
 
 const REPO_PYTHON = join(ROOT, '.venv', 'bin', 'python')
 // What a user's shell would not have pointing into this repository.
@@ -34,21 +34,7 @@ for e in seen:
     st.write("got " + e["player"] + ": " + e["text"])
 `
 
-function checkRepoVenv(): boolean {
-  const ready = (() => {
-    try {
-      runIn(ROOT, REPO_PYTHON, ['-c', 'import fastapi'])
-      return true
-    } catch {
-      return false
-    }
-  })()
-  if (!ready && process.env.CI) throw new Error('[release tests] the example server needs .venv (node scripts/setup-python.mjs)')
-  if (!ready) console.warn('[release tests] wheel skipped: no .venv for the example server (node scripts/setup-python.mjs)')
-  return ready
-}
-
-describe.skipIf(!checkChromium('wheel') || !checkBuilt('wheel') || !checkRepoVenv())('the wheel, installed alone in a fresh venv', () => {
+describe.skipIf(!checkChromium('wheel') || !checkBuilt('wheel') || !checkExampleServerVenv('wheel'))('the wheel, installed alone in a fresh venv', () => {
   let dir = ''
   let venv = ''
   let appDir = ''
