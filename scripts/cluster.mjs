@@ -199,14 +199,38 @@ export async function startHaproxy({ dir, replicas, lbPort, statsPort }) {
 }
 
 /**
+ * A Redis Cluster of `masters` masters with a replica each (scripts/redis-cluster.mjs, no
+ * persistence), its nodes' data under `dir` (a temporary directory of its own when not given,
+ * removed by its stop).
+ */
+export async function startRedisClusterIn(dir, masters) {
+  const own = !dir
+  dir ||= mkdtempSync(join(tmpdir(), 'wsb-redis-cluster-'))
+  const rc = await startRedisCluster({
+    dir, masters, cli: redisCli, ports: await freePorts(masters * 4),
+    // The nodes replicate with the password they ask for.
+    startNode: (node) => startRedis({ ...node, persistence: 'none', extraConfig: [...node.extraConfig, 'masterauth ' + redisPassword()] }),
+  }).catch((err) => {
+    if (own) rmSync(dir, { recursive: true, force: true })
+    throw err
+  })
+  if (!own) return rc
+  const stopNodes = rc.stop
+  return Object.assign(rc, { stop: async () => (await stopNodes(), rmSync(dir, { recursive: true, force: true })) })
+}
+
+/**
  * Starts Redis, `replicas` replicas and HAProxy; calls `print` with one line per process
  * (`REDIS <pid> redis://…`, `REPLICA <pid> http://…`, `LB http://…`). On any failure it
  * stops what it started and rethrows. `redisCluster: N` starts a Redis Cluster of N masters
- * with a replica each instead of one Redis (scripts/redis-cluster.mjs, no persistence): one
- * REDIS line per node, `cluster.redis` is its first node, `cluster.redisCluster` the cluster.
+ * with a replica each instead of one Redis (startRedisClusterIn): one REDIS line per node,
+ * `cluster.redis` is its first node, `cluster.redisCluster` the cluster. `redisCluster` may
+ * also be one already running (startRedisClusterIn): the replicas use it, and the cluster's
+ * stop leaves it running, so a test file's cases share one instead of each starting six nodes.
  */
 export async function startCluster({ replicas = 3, persistence = 'shipped', env = {}, python = VENV_PYTHON, print = console.log, redisCluster = 0 } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'wsb-cluster-'))
+  const shared = typeof redisCluster === 'object' && redisCluster !== null
   const cluster = {
     dir,
     redis: null,
@@ -216,7 +240,8 @@ export async function startCluster({ replicas = 3, persistence = 'shipped', env 
     started: [],
     redisCluster: null,
     async stop() {
-      const procs = [cluster.lb, ...cluster.started, ...(cluster.redisCluster?.nodes || [cluster.redis])].filter(Boolean)
+      const redis = shared ? [] : cluster.redisCluster?.nodes || [cluster.redis]
+      const procs = [cluster.lb, ...cluster.started, ...redis].filter(Boolean)
       await Promise.allSettled(procs.map((proc) => proc.stop()))
       rmSync(dir, { recursive: true, force: true })
     },
@@ -234,12 +259,8 @@ export async function startCluster({ replicas = 3, persistence = 'shipped', env 
   }
   try {
     let redisUrl
-    if (redisCluster > 0) {
-      cluster.redisCluster = await startRedisCluster({
-        dir, masters: redisCluster, cli: redisCli, ports: await freePorts(redisCluster * 4),
-        // The nodes replicate with the password they ask for.
-        startNode: (node) => startRedis({ ...node, persistence: 'none', extraConfig: [...node.extraConfig, 'masterauth ' + redisPassword()] }),
-      })
+    if (shared || redisCluster > 0) {
+      cluster.redisCluster = shared ? redisCluster : await startRedisClusterIn(dir, redisCluster)
       cluster.redis = cluster.redisCluster.nodes[0]
       for (const node of cluster.redisCluster.nodes) print('REDIS ' + node.pid + ' ' + node.url)
       redisUrl = cluster.redisCluster.authUrl

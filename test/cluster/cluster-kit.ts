@@ -1,9 +1,10 @@
-// The cluster cases' shared parts: starting a cluster for one case, waiting on
-// conditions, finding a replica's sockets and its Redis reader, printing a figure.
+// The cluster cases' shared parts: the store modes they run on, starting a cluster for one
+// case, waiting on conditions, finding a replica's sockets and its Redis reader, printing a figure.
 import { execFileSync } from 'node:child_process'
 import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs'
 import { join } from 'node:path'
-import { redisCli, startCluster } from '../../scripts/cluster.mjs'
+import { afterAll, beforeAll } from 'vitest'
+import { redisCli, startCluster, startRedisClusterIn } from '../../scripts/cluster.mjs'
 import { adminHeaders, testServerEnv } from '../../scripts/harness/access.mjs'
 import { ROOT } from '../../scripts/setup-python.mjs'
 import type { Client } from './clients'
@@ -21,6 +22,7 @@ export interface RedisClusterNodes {
   readonly nodes: (Proc & { killed?: boolean })[]
   masterOf(key: string): Promise<Proc>
   failOver(master: Proc): Promise<void>
+  stop(): Promise<unknown>
 }
 
 export interface Cluster {
@@ -32,7 +34,10 @@ export interface Cluster {
   stop(): Promise<void>
   restartRedis(options?: { persistence?: 'shipped' | 'none' }): Promise<Proc>
   states(): Promise<Record<string, string>>
-  /** The Redis client id of `replica`'s reader connection (one subscribed to the fan-out), not one of `skip`. */
+  /**
+   * The Redis client id of `replica`'s reader connection (one subscribed to the fan-out), not one of `skip`.
+   * On a Redis Cluster: its reader on the first node, a master (a replica reads each node on its own connection).
+   */
   readerOf(replica: Proc, skip?: string[]): Promise<string | null>
   redisCommand(...args: string[]): Promise<string>
 }
@@ -106,7 +111,8 @@ function localPortsOf(pid: number): Set<number> {
   return ports
 }
 
-export async function startTestCluster(options: { persistence?: 'shipped' | 'none'; env?: Record<string, string>; redisCluster?: number } = {}): Promise<Cluster> {
+/** `redisCluster`: a Redis Cluster of that many masters for this cluster alone, or one already running (shared). */
+export async function startTestCluster(options: { persistence?: 'shipped' | 'none'; env?: Record<string, string>; redisCluster?: number | RedisClusterNodes } = {}): Promise<Cluster> {
   const env = { ...testServerEnv(), ...ENV, ...options.env }
   const cluster = (await startCluster({ replicas: 3, python: PYTHON, env, persistence: options.persistence, print: figure, redisCluster: options.redisCluster })) as Cluster
   const redisCommand = (...args: string[]) => redisCli(cluster.redis.port, ...args) as Promise<string>
@@ -135,3 +141,40 @@ export const lastIds = (logs: Map<string, string[]>) => new Map([...logs].map(([
 /** Waits until every client has been delivered its room's last event. */
 export const untilCaughtUp = (clients: Client[], last: Map<string, string>) =>
   until(() => clients.every((client) => client.got.includes(last.get(client.room) as string)), 'every client to have its room\'s last event', 90000)
+
+/** A store the fault cases run on: one Redis, or a Redis Cluster of `masters` masters with a replica each. */
+export interface StoreMode {
+  readonly name: string
+  readonly masters: number
+}
+
+export const STORES: readonly StoreMode[] = [
+  { name: 'one Redis', masters: 1 },
+  { name: 'Redis Cluster, 3 masters', masters: 3 },
+]
+
+/**
+ * Call inside a describe for `store`. On a Redis Cluster it starts one in beforeAll that the
+ * describe's cases share: six nodes and `--cluster create` cost seconds, and these cases fault
+ * the replicas, never Redis. One Redis is still started by each case, as before.
+ */
+export function storeKit(store: StoreMode) {
+  let shared: RedisClusterNodes | undefined
+  beforeAll(async () => {
+    if (store.masters > 1) shared = (await startRedisClusterIn(null, store.masters)) as RedisClusterNodes
+  })
+  afterAll(async () => {
+    await shared?.stop()
+  })
+  return {
+    start: (options: { env?: Record<string, string> } = {}) => startTestCluster({ ...options, redisCluster: shared }),
+    /** The figure, with the store mode in it. */
+    figure: (line: string) => figure('(' + store.name + ') ' + line),
+    /** How many masters serve `rooms` (1 on one Redis): a case on a cluster must cross shards. */
+    async masters(cluster: Cluster, rooms: readonly string[]): Promise<number> {
+      const rc = cluster.redisCluster
+      if (!rc) return 1
+      return new Set(await Promise.all(rooms.map(async (room) => (await rc.masterOf('wsb:{' + room + '}:meta')).port))).size
+    },
+  }
+}

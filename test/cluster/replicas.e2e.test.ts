@@ -1,13 +1,15 @@
 // Replica faults in a real cluster (scripts/cluster.mjs): Redis, 3 replicas of the
-// example server on the Redis store, HAProxy from deploy/haproxy.cfg in front. The
+// example server on the Redis store, HAProxy from deploy/haproxy.cfg in front; every case
+// runs on one Redis and again on a Redis Cluster of 3 masters (STORES), its rooms spread
+// over all 3, so each replica follows rooms on several shards while it is harmed. The
 // clients are Node bridges from dist/index.mjs, connected through the balancer; a
 // publisher posts to one replica that no case harms. Each case checks every client
 // against Redis's own stream (XRANGE): every event once, in order, no reset; and
-// prints its figure ("[cluster] …"). Times are printed, never asserted.
+// prints its figure ("[cluster] (<store>) …"). Times are printed, never asserted.
 // Sized for 2 cores: 300 clients at ~200 events/s run a case in about 15 s.
 import { afterEach, describe, expect, it } from 'vitest'
 import { type Client, closeAll, connected, startClients, stateAfter } from './clients'
-import { type Cluster, clusterTools, figure, lastIds, startTestCluster, untilCaughtUp, until, victimSockets } from './cluster-kit'
+import { type Cluster, STORES, clusterTools, lastIds, storeKit, untilCaughtUp, until, victimSockets } from './cluster-kit'
 import { percentile, streams, tallyAll } from './ledger'
 import { Publisher } from './publisher'
 
@@ -17,7 +19,11 @@ const RATE = 200
 const TIMEOUT = 180000
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
-describe.skipIf(!clusterTools('the replica fault cases'))('replica faults behind HAProxy on Redis', { timeout: TIMEOUT }, () => {
+const enabled = clusterTools('the replica fault cases')
+
+for (const store of STORES) describe.skipIf(!enabled)('replica faults behind HAProxy on ' + store.name, { timeout: TIMEOUT }, () => {
+  const kit = storeKit(store)
+  const figure = kit.figure
   let cluster: Cluster | null = null
   let clients: Client[] = []
   let publisher: Publisher | null = null
@@ -34,7 +40,9 @@ describe.skipIf(!clusterTools('the replica fault cases'))('replica faults behind
 
   /** Clients connected through the balancer, events flowing from the last replica, everyone receiving. */
   async function flowing(options = {}) {
-    cluster = await startTestCluster()
+    cluster = await kit.start()
+    // Every master serves some of the rooms (room0…room9's slots), so the case crosses shards.
+    expect(await kit.masters(cluster, ROOMS)).toBe(store.masters)
     clients = startClients(cluster.lb.url, ROOMS, PER_ROOM, options)
     await until(() => clients.every(connected), 'every client connected')
     const publishTo = cluster.replicas[2].url
@@ -72,7 +80,7 @@ describe.skipIf(!clusterTools('the replica fault cases'))('replica faults behind
     expect(moved()).toHaveLength(onVictim)
     expect(total).toMatchObject({ lost: 0, duplicated: 0, inOrder: true, resets: 0 })
     expect(total.expected).toBeGreaterThan(clients.length * 10)
-    figure(`kill -9 one of 3 replicas: ${clients.length} clients over ${ROOMS.length} rooms at ~${RATE} events/s, ` +
+    figure(`kill -9 one of 3 replicas: ${clients.length} clients over ${ROOMS.length} rooms on ${store.masters} master(s) at ~${RATE} events/s, ` +
       `${onVictim} on the killed replica moved; reconnect p50 ${percentile(reconnects, 50)} ms, p99 ${percentile(reconnects, 99)} ms; ` +
       `${total.expected} deliveries checked against XRANGE: lost 0, duplicated 0, in order, resets 0`)
   })
