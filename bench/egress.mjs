@@ -52,21 +52,38 @@ async function copyBytes(port, room, kind, channel) {
 
 const outBytes = async (port) => Number(/total_net_output_bytes:(\d+)/.exec(await redisCli(port, 'INFO', 'stats'))[1])
 
-/** Opens the sockets of `placement` (room -> replica indexes); resolves once all are open. */
+/** The id of the room's last event, paging the poll as a client does ('' for an empty room). */
+async function lastId(server, room) {
+  let since = ''
+  for (;;) {
+    const r = await fetch(server.url + `/rooms/${room}/events?client=egress&since=${encodeURIComponent(since)}`)
+    if (!r.ok) throw new Error('poll answered ' + r.status)
+    const page = await r.json()
+    if (page.length) since = page[page.length - 1].id
+    if (!r.headers.get('x-ws-bridge-more')) return since
+  }
+}
+
+/** Opens the sockets of `placement` (room -> replica indexes); resolves once all are open.
+ * Each resumes from its room's last id: a socket without `since` goes live only once its
+ * replica follows the room, and an event published before that would never reach it. */
 async function connect(servers, placement) {
   const sockets = []
+  const opened = [] // listened to at once: the next room's poll lets these open meanwhile
   for (const [room, holders] of placement) {
+    const since = encodeURIComponent(await lastId(servers[0], room))
     for (const r of holders) {
       for (let i = 0; i < SOCKETS_PER_ROOM; i++) {
-        const ws = new WebSocket(servers[r].url.replace(/^http/, 'ws') + `/ws/${room}/c${r}x${i}`)
+        const ws = new WebSocket(servers[r].url.replace(/^http/, 'ws') + `/ws/${room}/c${r}x${i}?since=${since}`)
         ws.got = 0
         ws.room = room
         ws.on('message', (data) => { if (JSON.parse(data).type === 'tick') ws.got++ })
         sockets.push(ws)
+        opened.push(new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject) }))
       }
     }
   }
-  await Promise.all(sockets.map((ws) => new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject) })))
+  await Promise.all(opened)
   return sockets
 }
 
