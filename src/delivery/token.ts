@@ -1,7 +1,7 @@
-// Room tokens for the Streamlit component: with ws_bridge(token_url=…) the
-// browser fetches a fresh token before every (re)connect and every fallback
-// poll, since a token lives minutes and a page stays open for hours. Both
-// component entries use it through openRoom (room.ts).
+// Room tokens for the host components: with token_url (Streamlit's ws_bridge,
+// the widget's WsBridge) the browser fetches a fresh token before every
+// (re)connect and every fallback poll, since a token lives minutes and a page
+// stays open for hours. openDelivery (delivery.ts) wires it for every host.
 import { resumeUrl } from '../bridge/resume'
 import type { UrlProvider } from '../index'
 import { errorText } from '../warn'
