@@ -19,8 +19,9 @@ T = TypeVar("T")
 class RunningServer(InThreadServer):
     def __init__(self, app: Any, **config_overrides: Any) -> None:
         # permessage-deflate off, as the module's own run() serves: the bridge writes frames
-        # straight to the sockets only without it.
-        super().__init__(app, ws_per_message_deflate=False, **config_overrides)
+        # straight to the sockets only without it. Proxy headers off, as run() serves: the bridge
+        # alone decides whose X-Forwarded-For it believes.
+        super().__init__(app, ws_per_message_deflate=False, proxy_headers=False, **config_overrides)
 
     def publish(self, room: str, n: int, kind: str = "tick") -> list[str]:
         r = self.http.post(f"/rooms/{room}/events", json={"type": kind, "count": n})

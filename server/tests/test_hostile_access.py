@@ -162,6 +162,41 @@ def test_an_empty_secret_is_a_startup_error_not_no_tokens() -> None:
         Settings.from_env({"ROOM_TOKEN_SECRET": ""})
 
 
+def test_an_origin_refusal_logs_one_line_naming_the_origin_and_the_setting(make_bridge_server: Factory,
+                                                                          caplog: pytest.LogCaptureFixture,
+                                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    srv = make_bridge_server()
+    with caplog.at_level(logging.WARNING, logger="ws_bridge_server"):
+        assert _handshake_status(srv, "/ws/logged/ann", EVIL) == 403
+        assert _poll(srv, "/rooms/logged/events", EVIL).status_code == 403
+        huge = "https://" + "x" * 5_000 + ".example"
+        assert _poll(srv, "/rooms/logged/events", huge).status_code == 403
+    lines = [r.getMessage() for r in caplog.records if r.name == "ws_bridge_server" and "refused" in r.getMessage()]
+    assert len(lines) == 3, lines  # one line per refusal: the socket, the poll, the huge Origin
+    assert all(repr(EVIL) in line and "ALLOWED_ORIGINS" in line for line in lines[:2]), lines
+    assert len(lines[2]) < 400, len(lines[2])  # a hostile Origin is cut, not logged whole
+    show(capsys, "hostile", f"a refused Origin: {len(lines)} refusals, {len(lines)} log lines naming the Origin and "
+                            f"ALLOWED_ORIGINS; a 5,000-character Origin logged in {len(lines[2])} characters")
+
+
+def test_forwarded_addresses_from_an_untrusted_peer_are_ignored(make_bridge_server: Factory,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    srv = make_bridge_server(max_sockets_per_address=2)  # no trusted proxy: the peer's address counts
+    url = f"ws://{srv.base}/ws/cap/ann"
+    kept = [connect(url, additional_headers={"x-forwarded-for": f"10.0.0.{i}"}, proxy=None, open_timeout=TIMEOUT)
+            for i in (1, 2)]
+    try:
+        srv.stats(lambda s: s["ws_connections_open"] == 2)
+        # A third address claimed in the header changes nothing: the peer, 127.0.0.1, already has 2.
+        with connect(url, additional_headers={"x-forwarded-for": "10.0.0.3"}, proxy=None, open_timeout=TIMEOUT) as third:
+            assert close_frame(third) == (1013, "too many sockets from this address")
+    finally:
+        for ws in kept:
+            ws.close()
+    show(capsys, "hostile", "X-Forwarded-For from a peer that is no trusted proxy: ignored; 2 per address, "
+                            "the 3rd socket claiming a new address got 1013")
+
+
 def test_sockets_per_address_are_capped_and_forwarded_addresses_count_only_behind_a_trusted_proxy(
     make_bridge_server: Factory, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -75,9 +75,12 @@ def run(app: Any, bridges: Sequence[Bridge], host: str, port: int, log_level: st
     # ws_max_size: uvicorn buffers a whole message before the app sees it (16 MiB by default), so a
     # bigger frame must be refused there, before it is read. The bridges' own check stays for
     # apps served some other way.
+    # proxy_headers off: the bridge reads X-Forwarded-For itself, and only from TRUSTED_PROXIES
+    # (http/guard.py). uvicorn's own handling believes it from 127.0.0.1 (or FORWARDED_ALLOW_IPS)
+    # without being told, so any local peer could name itself another address.
     max_message = max((b.settings.max_frame_bytes for b in bridges), default=65536)
     config = uvicorn.Config(app, host=host, port=port, log_level=log_level, access_log=False,
-                            ws_per_message_deflate=False, ws_max_size=max_message)
+                            ws_per_message_deflate=False, ws_max_size=max_message, proxy_headers=False)
     ReadyServer(config).run()
 
 
