@@ -27,11 +27,14 @@ Factory = Callable[..., RunningServer]
 LINE_BREAKERS = "a\u2028b\u2029c\u0085d\r\ne\x1cf"  # every separator str.splitlines() knows
 
 
+@pytest.mark.parametrize("kind", ["memory", "file"])
 def test_a_flood_of_fresh_room_names_creates_nothing_and_evicts_no_real_room(
-    make_bridge_server: Factory, capsys: pytest.CaptureFixture[str]
+    kind: str, make_bridge_server: Factory, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    srv = make_bridge_server(max_rooms=10)
+    on_file = {"event_log_path": str(tmp_path / "events.jsonl")} if kind == "file" else {}
+    srv = make_bridge_server(max_rooms=10, **on_file)
     store = srv.app.state.bridge.store
+    assert type(store).__name__ == {"memory": "MemoryStore", "file": "FileStore"}[kind]
     real = {f"real{i}": srv.publish(f"real{i}", 3) for i in range(10)}
     for i in range(1000):
         answer = srv.http.get(f"/rooms/fresh{i}/events", params={"since": "0-0"})
@@ -39,7 +42,7 @@ def test_a_flood_of_fresh_room_names_creates_nothing_and_evicts_no_real_room(
     assert sorted(store.rooms) == sorted(real) and store.evictions == 0
     for room, ids in real.items():  # their clients resume without a reset
         assert [e["id"] for e in srv.poll(room, since=ids[0])] == ids[1:]
-    show(capsys, "hostile", f"1,000 polls of fresh room names with MAX_ROOMS=10 full: rooms created 0, "
+    show(capsys, "hostile", f"{kind} store: 1,000 polls of fresh room names with MAX_ROOMS=10 full: rooms created 0, "
                             f"real rooms evicted {store.evictions}, resets for their clients 0")
 
 
@@ -69,22 +72,51 @@ def test_the_file_store_round_trips_every_line_breaker_and_starts_past_a_damaged
     show(capsys, "hostile", asyncio.run(scenario()))
 
 
-def test_retention_and_events_are_bounded_in_bytes(capsys: pytest.CaptureFixture[str]) -> None:
-    async def scenario() -> str:
-        store = MemoryStore(retention=1000, retention_bytes=256 * 1024, max_event_bytes=64 * 1024)
-        for i in range(100):
-            await store.publish("big", "blob", {"data": "x" * 60_000, "i": i})
-        kept = store.rooms["big"]
-        with pytest.raises(EventTooLarge):
-            await store.publish("big", "blob", {"data": "x" * 70_000})
-        assert kept.nbytes <= 256 * 1024 and kept.last == 100 and len(kept.events) == 4
-        replay = await store.read("big", f"{kept.epoch}-90", socket=False)
-        assert replay.reset is not None and replay.reset.reason == "evicted"  # gone, and said so
-        return (f"100 events of 60 kB into a room kept to 256 KiB: {len(kept.events)} kept "
-                f"({kept.nbytes // 1024} KiB), a 70 kB event refused (EventTooLarge), a client behind them "
-                f"gets a reset (evicted)")
+def _redis_url(tmp_path: Path) -> tuple[str, Callable[[], None]]:
+    """A real redis-server on a free port (skips without one, fails in CI), and how to stop it."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "conformance"))
+    from redis_process import RedisProcess
 
-    show(capsys, "hostile", asyncio.run(scenario()))
+    redis = RedisProcess(tmp_path, aof=True)
+    return redis.start(), redis.stop
+
+
+@pytest.mark.parametrize("kind", ["memory", "file", "redis"])
+def test_retention_and_events_are_bounded_in_bytes(kind: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    limits = {"retention_bytes": 256 * 1024, "max_event_bytes": 64 * 1024}
+    stop: Callable[[], None] = lambda: None  # noqa: E731
+    if kind == "redis":
+        from ws_bridge_server.stores.redis import RedisStore
+
+        url, stop = _redis_url(tmp_path)
+        store: MemoryStore | RedisStore = RedisStore(url, 1000, **limits)
+    else:
+        store = FileStore(str(tmp_path / "events.jsonl"), 1000, **limits) if kind == "file" else MemoryStore(1000, **limits)
+
+    async def scenario() -> str:
+        await store.start()
+        try:
+            published = [await store.publish("big", "blob", {"data": "x" * 60_000, "i": i}) for i in range(100)]
+            with pytest.raises(EventTooLarge):
+                await store.publish("big", "blob", {"data": "x" * 70_000})
+            replay = await store.read("big", published[-5].id, socket=False)  # the 4 newest, if that is what is kept
+            kept = replay.events
+            assert replay.reset is None and replay.window.first == 97
+            assert sum(e.nbytes for e in kept) <= 256 * 1024 and len(kept) == 4
+            # What the store kept is, byte for byte, the text built when it was published.
+            assert [e.text for e in kept] == [e.text for e in published[-4:]]
+            behind = await store.read("big", published[89].id, socket=False)
+            assert behind.reset is not None and behind.reset.reason == "evicted"  # gone, and said so
+            return (f"{kind} store: 100 events of 60 kB into a room kept to 256 KiB: {len(kept)} kept "
+                    f"({sum(e.nbytes for e in kept) // 1024} KiB, each byte for byte as built), a 70 kB event "
+                    f"refused (EventTooLarge), a client behind them gets a reset (evicted)")
+        finally:
+            await store.close()
+
+    try:
+        show(capsys, "hostile", asyncio.run(scenario()))
+    finally:
+        stop()
 
 
 def test_a_poll_answers_in_pages_and_the_pages_add_up_to_the_history_once(
@@ -155,13 +187,9 @@ def test_a_socket_whose_outbox_holds_too_many_bytes_is_dropped_with_1013() -> No
 def test_on_redis_reads_of_unknown_rooms_leave_no_key_and_written_rooms_expire(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "conformance"))
-    from redis_process import RedisProcess  # a real redis-server on a free port (skips without one, fails in CI)
-
     from ws_bridge_server.stores.redis import RedisStore
 
-    redis = RedisProcess(tmp_path, aof=True)
-    url = redis.start()
+    url, stop = _redis_url(tmp_path)
 
     async def scenario() -> str:
         store = RedisStore(url, room_ttl_s=3600)
@@ -181,7 +209,7 @@ def test_on_redis_reads_of_unknown_rooms_leave_no_key_and_written_rooms_expire(
     try:
         show(capsys, "hostile", asyncio.run(scenario()))
     finally:
-        redis.stop()
+        stop()
 
 
 def test_settings_refuse_a_max_event_larger_than_the_retention() -> None:
