@@ -117,6 +117,48 @@ describe.skipIf(!clusterTools('the cluster hostile cases'))('hostile input again
     figure('8 sockets from one address through HAProxy with 2 allowed per replica: ' + open + ' open, 2 closed 1013')
   })
 
+  it('answers hostile names, since values, a 30,000-deep frame and a room named __proto__, never with an error', async () => {
+    const lb = (cluster as Cluster).lb.url
+    const ws = lb.replace('http', 'ws')
+    const refusedPoll = await fetch(lb + '/rooms/a%0Ab/events', { headers: { origin: APP } })
+    const names = { socket: await closeOf(ws + '/ws/a%7Bb%7D/ann', { origin: APP }), poll: refusedPoll.status }
+    expect(names.socket).toMatch(/^1008 invalid room name: /)
+    expect(names.poll).toBe(400)
+    expect(((await refusedPoll.json()) as { error: string }).error).toMatch(/^invalid room name: /) // the replica's answer, not the edge's
+    const since = new Map<string, string>() // a Map: '__proto__' is one of the keys
+    for (const value of ['x'.repeat(10_000), '__proto__', '-1', '\u0000', 'constructor']) {
+      const answer = await fetch(lb + '/rooms/__proto__/events?since=' + encodeURIComponent(value), { headers: { origin: APP } })
+      expect(answer.status).toBe(200)
+      const frames = (await answer.json()) as Array<{ type?: string; reason?: string }>
+      since.set(value.slice(0, 12), frames[0]?.type === 'reset' ? 'reset ' + frames[0].reason : 'replay of ' + frames.length)
+    }
+    expect([...since.values()].every((answer) => answer.startsWith('reset ') || answer.startsWith('replay of '))).toBe(true)
+    expect(since.size).toBe(5)
+    // The room named __proto__ is a room like any other; a frame nested past any parser's depth gets an error frame.
+    const replies = await new Promise<string[]>((resolve, reject) => {
+      const socket = new WebSocket(ws + '/ws/__proto__/ann', { origin: APP })
+      const got: string[] = []
+      socket.on('open', () => {
+        socket.send('['.repeat(30_000) + ']'.repeat(30_000))
+        socket.send('{"type":"ping"}')
+      })
+      socket.on('message', (data) => {
+        const frame = JSON.parse(String(data)) as { type?: string }
+        if (frame.type !== 'error' && frame.type !== 'pong') return // the room's own events (the game announces joins)
+        got.push(String(data))
+        if (frame.type === 'pong') {
+          socket.close()
+          resolve(got)
+        }
+      })
+      socket.on('close', (code) => (got.length < 2 ? reject(new Error('closed ' + code + ' after ' + JSON.stringify(got))) : undefined))
+      socket.on('error', () => undefined)
+    })
+    expect(replies.map((r) => JSON.parse(r))).toEqual([{ type: 'error', error: 'invalid JSON' }, { type: 'pong' }])
+    figure('through HAProxy: a room named a{b} → socket ' + names.socket.split(':')[0] + ', a room with LF → poll ' + names.poll +
+      '; since values on __proto__ ' + JSON.stringify(Object.fromEntries(since)) + '; a 30,000-deep frame → an error frame, then the socket answered a ping')
+  })
+
   it('cuts a client that sends its headers too slowly at the edge', async () => {
     const port = Number(new URL((cluster as Cluster).lb.url).port)
     const heldMs = await slowHeaders(port)
