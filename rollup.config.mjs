@@ -248,4 +248,11 @@ export default [
     plugins: [rwsFromSource(), resolve({ browser: true }), commonjs(), ts(), minifyBridge({ module: true }, [...INTERNAL_NAMES, ...HOST_INTERNAL_NAMES])],
     output: { file: 'widget/ws_bridge_widget/static/widget.js', format: 'es', sourcemap: 'hidden', freeze: false },
   },
+  // The Dash script: a classic script (Dash adds its scripts as <script src>, before its
+  // renderer), beside the Python package that serves it (dash_component/ws_bridge_dash).
+  {
+    input: 'src/dash/bridge.ts',
+    plugins: [rwsFromSource(), resolve({ browser: true }), commonjs(), ts(), minifyBridge()],
+    output: { file: 'dash_component/ws_bridge_dash/static/bridge.js', format: 'iife', sourcemap: 'hidden', freeze: false },
+  },
 ]

@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // Idempotent setup of the anywidget hosts: one venv per host set pinned in
-// test/hosts/versions.json (JupyterLab with Voilà, marimo, Solara; oldest and newest where
-// more than one works offline), at .venv-hosts/<host>-<version>/, holding those exact versions
-// and, once it exists, the host's own distribution (pip install <pins> -e widget, so pip also
-// checks the pins against its declared ranges). The example server is not installed
+// test/hosts/versions.json (JupyterLab with Voilà, marimo, Solara and Dash; oldest and newest),
+// at .venv-hosts/<host>-<version>/, holding those exact versions and, once it exists,
+// the host's own distribution (pip install <pins> -e widget, or -e dash_component for
+// Dash, so pip also checks the pins against its declared ranges). The example server is not installed
 // there: the host e2e runs it from the main .venv.
 // pip runs only when the pins, the distribution's pyproject.toml (or its absence), the set's
 // recorded constraints or the interpreter changed since the last successful install
@@ -21,13 +21,14 @@ import { ROOT } from './setup-python.mjs'
 export const VERSIONS_FILE = join(ROOT, 'test', 'hosts', 'versions.json')
 export const HOSTS_DIR = join(ROOT, '.venv-hosts')
 export const WIDGET_PROJECT = join(ROOT, 'widget', 'pyproject.toml')
-/** Each family's own distribution: every anywidget host installs widget/. */
-const projectOf = () => 'widget'
-const projectFile = () => WIDGET_PROJECT
+/** The folder of each family's own distribution: the anywidget hosts share widget/. */
+const PROJECTS = { dash: 'dash_component' }
+const projectOf = (host) => PROJECTS[host] || 'widget'
+const projectFile = (host) => join(ROOT, projectOf(host), 'pyproject.toml')
 
 /**
  * @typedef {object} HostSet
- * @property {'jupyter' | 'marimo' | 'solara'} host
+ * @property {'jupyter' | 'marimo' | 'dash' | 'solara'} host
  * @property {string} name `<first package>-<its version>`: the venv's folder, the constraints file's name, the suites' label.
  * @property {Record<string, string>} pins package -> exact version
  * @property {string} bin the venv's bin directory
@@ -35,13 +36,13 @@ const projectFile = () => WIDGET_PROJECT
 
 /** The pinned sets, oldest first within each host. @returns {HostSet[]} */
 export function hostSets() {
-  /** @type {Record<'jupyter' | 'marimo' | 'solara', Array<Record<string, string>>>} */
+  /** @type {Record<'jupyter' | 'marimo' | 'dash' | 'solara', Array<Record<string, string>>>} */
   const pinned = JSON.parse(readFileSync(VERSIONS_FILE, 'utf8'))
   return Object.entries(pinned).flatMap(([host, sets]) =>
     sets.map((pins) => {
       const [first, version] = Object.entries(pins)[0]
       const name = first + '-' + version
-      return { host: /** @type {'jupyter' | 'marimo' | 'solara'} */ (host), name, pins, bin: join(HOSTS_DIR, name, 'bin') }
+      return { host: /** @type {'jupyter' | 'marimo' | 'dash' | 'solara'} */ (host), name, pins, bin: join(HOSTS_DIR, name, 'bin') }
     }),
   )
 }

@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path'
 import { launch } from '../../scripts/harness/servers.mjs'
 import { freePort, Hopeless, type Proc, streamlitArgs, until } from '../streamlit/processes'
 
-export type HostKind = 'jupyterlab' | 'voila' | 'marimo' | 'streamlit' | 'solara'
+export type HostKind = 'jupyterlab' | 'voila' | 'marimo' | 'streamlit' | 'dash' | 'solara'
 export type Host = Proc & { url: string; kind: HostKind }
 
 const STOP_GRACE_MS = 5000
@@ -87,13 +87,15 @@ export function hostArgs(kind: HostKind, bin: string, target: string, port: numb
     return [join(bin, 'voila'), target, '--no-browser', '--port=' + port, '--Voila.ip=127.0.0.1']
   }
   if (kind === 'streamlit') return [join(bin, 'streamlit'), ...streamlitArgs(target, port)]
+  // A Dash app is a script: `python app.py`, its port on the command line.
+  if (kind === 'dash') return [join(bin, 'python'), target, '--port', String(port)]
   // --production: no file watcher or auto-restart; --no-check-version: no PyPI request at start.
   if (kind === 'solara') return [join(bin, 'solara'), 'run', target, '--host', '127.0.0.1', '--port', String(port), '--no-open', '--production', '--no-check-version']
   return [join(bin, 'marimo'), 'run', target, '--headless', '--host', '127.0.0.1', '--port', String(port), '--no-token']
 }
 
 /** Where the host answers once it serves pages. */
-const readyPath: Record<HostKind, string> = { jupyterlab: '/api/status', voila: '/', marimo: '/health', streamlit: '/_stcore/health', solara: '/readyz' }
+const readyPath: Record<HostKind, string> = { jupyterlab: '/api/status', voila: '/', marimo: '/health', streamlit: '/_stcore/health', dash: '/_dash-dependencies', solara: '/readyz' }
 
 /**
  * Starts a host and waits until it answers; `dir` is its scratch folder (HOME, settings, runtime),

@@ -27,12 +27,13 @@ export interface Kind {
   twice: string
 }
 
-const anywidgetSets = (family: 'jupyter' | 'marimo' | 'solara') => (): KindSet[] =>
+const anywidgetSets = (family: 'jupyter' | 'marimo' | 'dash' | 'solara') => (): KindSet[] =>
   hostSets().filter((set) => set.host === family).map((set) => ({ name: set.name, setup: () => setupHostSet(set) }))
 
 const WIDGET = { built: widgetExists, needs: 'widget/ (the ws-bridge-widget distribution)' }
 const NOTEBOOKS = { target: (scratch: string) => scratch, twice: 'in two cells' }
 const V2_MODULE = resolve('python/streamlit_ws_bridge/frontend/build/v2.js')
+const DASH_SCRIPT = resolve('dash_component/ws_bridge_dash/static/bridge.js')
 
 export const KINDS: Record<HostKind, Kind> = {
   jupyterlab: { sets: anywidgetSets('jupyter'), ...WIDGET, ...NOTEBOOKS },
@@ -48,5 +49,13 @@ export const KINDS: Record<HostKind, Kind> = {
     // One ws_bridge per room per page is the component's documented rule: a second call for the room is not a use to show.
     twice: 'once (one ws_bridge per room per page)',
   },
-
+  // Its own family in versions.json (its venv holds dash_component/, not widget/); `python app.py`.
+  dash: {
+    sets: anywidgetSets('dash'),
+    built: () => existsSync(DASH_SCRIPT),
+    needs: 'the Dash script built (' + DASH_SCRIPT + ', npm run build)',
+    target: () => resolve('test/hosts/apps/dash_host_app.py'),
+    // Dash ids are unique in a page: one bridge component per room per page.
+    twice: 'once (one DashBridge component per page)',
+  },
 }
