@@ -96,7 +96,10 @@ class DashBridge:
         #: Calls of the registered callback (each one a request from a page): a figure, not state.
         self.calls = 0
         app.scripts.append_script({"relative_package_path": SCRIPT, "namespace": NAMESPACE})
-        app.clientside_callback(ClientsideFunction(NAMESPACE, "start"), Input(self._part("options"), "data"))
+        # Dash runs a callback on page load only if one of its outputs is in the layout (one
+        # without outputs never runs then): start names the component's title as its output,
+        # though it returns no_update and leaves it as it is (the indicator has its own element).
+        app.clientside_callback(ClientsideFunction(NAMESPACE, "start"), Output(self.id, "title"), Input(self._part("options"), "data"))
         app.clientside_callback(ClientsideFunction(NAMESPACE, "ack"), Input(self._part("ack"), "data"), prevent_initial_call=True)
 
     def _part(self, name: str) -> str:

@@ -30,7 +30,7 @@ interface Entry {
 }
 
 interface DashWindow {
-  dash_clientside?: { set_props?(id: string, props: { [name: string]: unknown }): void; [namespace: string]: unknown }
+  dash_clientside?: { set_props?(id: string, props: { [name: string]: unknown }): void; no_update?: unknown; [namespace: string]: unknown }
 }
 
 const entries = new Map<string, Entry>()
@@ -85,8 +85,11 @@ function entryFor(id: string, options: HostOptions): Entry {
   return entry
 }
 
-/** Clientside: the component's options store, {id, url, room, …} as Python wrote it. */
-function start(raw: unknown): void {
+/**
+ * Clientside: the component's options store, {id, url, room, …} as Python wrote it. Its output (the
+ * component's title) is there only so that Dash runs it on page load: it stays as it is.
+ */
+function start(raw: unknown): unknown {
   const given = (typeof raw === 'object' && raw !== null ? raw : {}) as { id?: unknown }
   const id = typeof given.id === 'string' ? given.id : ''
   const options = readOptions(raw)
@@ -105,6 +108,8 @@ function start(raw: unknown): void {
     console.error(problem)
     paint(null, id, options, problem)
   }
+  const dash = (window as DashWindow).dash_clientside
+  return dash && dash.no_update
 }
 
 /** Clientside: the ack store, {n, tab, seq} as the Python callback returned it. */
