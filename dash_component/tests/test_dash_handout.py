@@ -1,4 +1,4 @@
-"""The Dash side's exactly-once hand-out, and its checks of what the browser sends."""
+"""The Dash side's exactly-once hand-out, its checks of what the browser sends, and the callbacks it registers."""
 
 from __future__ import annotations
 
@@ -73,3 +73,29 @@ def test_the_callback_acknowledges_even_when_the_app_function_raises() -> None:
     # Written again (the response was lost): acknowledged, nothing handed out twice.
     assert bridge._run(broken, 1, {**data, "n": 8}, OPTIONS, ()) == [{"n": 8, "tab": "t1", "seq": 1}, no_update]
     assert got == [{"id": "a"}]
+
+
+def test_the_start_callback_runs_on_page_load() -> None:
+    """Dash runs a callback on page load only if an output of it is in the layout: one without outputs never starts."""
+    from dash import Dash
+
+    from ws_bridge_dash import DashBridge
+
+    app = Dash(__name__)
+    bridge = DashBridge(app, "ws://127.0.0.1:8000/ws/{room}")
+    ids: set[str] = set()
+
+    def crawl(node: Any) -> None:
+        if isinstance(node, (list, tuple)):
+            for child in node:
+                crawl(child)
+        elif hasattr(node, "to_plotly_json"):
+            if isinstance(getattr(node, "id", None), str):
+                ids.add(node.id)
+            crawl(getattr(node, "children", None))
+
+    crawl(bridge.layout("lobby"))
+    on_load = [cb for cb in app._callback_list if not cb.get("prevent_initial_call")]
+    assert [cb["clientside_function"]["function_name"] for cb in on_load] == ["start"]
+    assert not on_load[0].get("no_output")
+    assert on_load[0]["output"].rsplit(".", 1)[0] in ids
