@@ -87,8 +87,8 @@ export function hostArgs(kind: HostKind, bin: string, target: string, port: numb
     return [join(bin, 'voila'), target, '--no-browser', '--port=' + port, '--Voila.ip=127.0.0.1']
   }
   if (kind === 'streamlit') return [join(bin, 'streamlit'), ...streamlitArgs(target, port)]
-  // A Dash app is a script: `python app.py`, its port on the command line.
-  if (kind === 'dash') return [join(bin, 'python'), target, '--port', String(port)]
+  // A Dash app is a script, `python app.py`: app.run() takes its port from PORT (startHost sets it).
+  if (kind === 'dash') return [join(bin, 'python'), target]
   // --production: no file watcher or auto-restart; --no-check-version: no PyPI request at start.
   if (kind === 'solara') return [join(bin, 'solara'), 'run', target, '--host', '127.0.0.1', '--port', String(port), '--no-open', '--production', '--no-check-version']
   return [join(bin, 'marimo'), 'run', target, '--headless', '--host', '127.0.0.1', '--port', String(port), '--no-token']
@@ -107,7 +107,8 @@ export async function startHost(
 ): Promise<Host> {
   const port = await freePort()
   const tag = randomBytes(6).toString('hex')
-  const launched = launch(hostArgs(kind, bin, target, port), { name: kind, env: { ...hostEnv(dir, files, tag), ...env }, cwd: dir, stopGraceMs: STOP_GRACE_MS })
+  const portEnv = kind === 'dash' ? { PORT: String(port) } : {}
+  const launched = launch(hostArgs(kind, bin, target, port), { name: kind, env: { ...hostEnv(dir, files, tag), ...portEnv, ...env }, cwd: dir, stopGraceMs: STOP_GRACE_MS })
   const url = 'http://127.0.0.1:' + port
   const stop = async () => {
     await launched.stop()

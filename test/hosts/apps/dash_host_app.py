@@ -1,4 +1,4 @@
-"""The Dash app test/hosts/dash.e2e.test.ts runs with ``python dash_host_app.py --port N``: one
+"""The Dash app test/hosts/dash.e2e.test.ts runs with ``PORT=N python dash_host_app.py``: one
 DashBridge, recorded as wsb_host_app records its widget, so the host suite holds it to the same
 contract and prints the same figures.
 
@@ -12,7 +12,6 @@ events; ``event`` per event (``id``, ``ts``); ``trait`` when the tab's ``status[
 
 from __future__ import annotations
 
-import argparse
 import os
 import uuid
 from typing import Any
@@ -68,6 +67,4 @@ def record(update: Update) -> str:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--port", type=int, required=True)
-    app.run(host="127.0.0.1", port=parser.parse_args().port, debug=False)
+    app.run(host="127.0.0.1", port=int(os.environ["PORT"]), debug=False)
