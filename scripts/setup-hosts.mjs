@@ -23,6 +23,8 @@ export const HOSTS_DIR = join(ROOT, '.venv-hosts')
 export const WIDGET_PROJECT = join(ROOT, 'widget', 'pyproject.toml')
 /** The folder of each family's own distribution: the anywidget hosts share widget/. */
 const PROJECTS = { dash: 'dash_component' }
+/** Extras of a family's distribution its venv also needs: Dash's package tests run there (the main .venv has no Dash). */
+const EXTRAS = { dash: '[test]' }
 const projectOf = (host) => PROJECTS[host] || 'widget'
 const projectFile = (host) => join(ROOT, projectOf(host), 'pyproject.toml')
 
@@ -87,7 +89,7 @@ export function setupHostSet(set) {
   const constraints = constraintsOf(set.name)
   const extra = existsSync(join(ROOT, constraints)) ? ['-c', constraints] : []
   const pins = Object.entries(set.pins).map(([name, version]) => name + '==' + version)
-  const widget = existsSync(projectFile(set.host)) ? ['-e', projectOf(set.host)] : []
+  const widget = existsSync(projectFile(set.host)) ? ['-e', projectOf(set.host) + (EXTRAS[set.host] || '')] : []
   // --no-compile: bytecode compilation up front is most of an install's time; a test venv
   // compiles only what the host imports, on first use.
   run(python, ['-m', 'pip', 'install', '--disable-pip-version-check', '-q', '--no-compile', ...extra, ...pins, ...widget])
