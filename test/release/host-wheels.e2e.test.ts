@@ -1,6 +1,7 @@
-// The anywidget's wheel (ws-bridge-widget) as a user installs it beside each host: for the newest
-// pinned set of every host family (test/hosts/versions.json), a fresh venv in a temporary
-// directory, `pip install <wheel> <the set's pins>` constrained by the set's frozen versions
+// Each host's wheel as a user installs it beside its host: the anywidget's (ws-bridge-widget) beside
+// Voilà and marimo, the Dash component's (ws-bridge-dash) beside Dash. For the newest pinned set of
+// every host family (test/hosts/versions.json), a fresh venv in a temporary directory,
+// `pip install <wheel> <the set's pins>` constrained by the set's frozen versions
 // (test/hosts/constraints/), no -e and nothing of the repository on the path. Then the host's
 // example from examples/ runs from that venv against the real example server, in real Chromium:
 // the page connects, a chat line is posted to the server, and the example's own Python shows it.
@@ -14,20 +15,30 @@ import { GAME_PYTHON } from '../hosts/contract'
 import { type Host, type HostKind, startHost } from '../hosts/hosts'
 import { openTab, pageUrl, printTabs, type Tab } from '../hosts/pages'
 import { type Proc, startGameServer } from '../streamlit/processes'
-import { ROOT, checkBuilt, checkExampleServerVenv, packInto, runIn, scratchDir } from './artifacts'
+import { type Artifacts, ROOT, checkBuilt, checkExampleServerVenv, packInto, runIn, scratchDir } from './artifacts'
 
 // What a user's shell would not have pointing into this repository.
 const CLEAN_ENV: NodeJS.ProcessEnv = { ...process.env, PYTHONPATH: undefined, PYTHONHOME: undefined, VIRTUAL_ENV: undefined, PYTHONNOUSERSITE: '1' }
 // Over test/hosts' host environment: no test apps on the path, no test log, the example's server.
 const HOST_ENV = { PYTHONPATH: undefined, PYTHONHOME: undefined, VIRTUAL_ENV: undefined, PYTHONNOUSERSITE: '1', WSB_HOST_CONFIG: undefined, WSB_HOST_LOG: undefined }
-const log = (line: string) => console.log('[release widget wheel] ' + line)
+const log = (line: string) => console.log('[release host wheels] ' + line)
 const seconds = (since: number) => ((Date.now() - since) / 1000).toFixed(1) + ' s'
 
-/** Each family's example: which host serves it, the file to copy, and what the host is given. */
-const EXAMPLES: Record<string, { kind: HostKind; example: string; serve: (dir: string, file: string) => string }> = {
-  // Voilà serves a folder (/voila/render/chat.ipynb); marimo serves the app file itself.
-  jupyter: { kind: 'voila', example: 'examples/notebook/chat.ipynb', serve: (dir) => dir },
-  marimo: { kind: 'marimo', example: 'examples/marimo/app.py', serve: (_dir, file) => file },
+/** Each family's wheel (its distribution and import names) and example: which host serves it, the file to copy, what the host is given. */
+interface Example {
+  wheel: (packed: Artifacts) => string
+  distribution: string
+  module: string
+  kind: HostKind
+  example: string
+  serve: (dir: string, file: string) => string
+}
+const WIDGET = { wheel: (packed: Artifacts) => packed.widgetWheel, distribution: 'ws-bridge-widget', module: 'ws_bridge_widget' }
+const EXAMPLES: Record<string, Example> = {
+  // Voilà serves a folder (/voila/render/chat.ipynb); marimo and Dash serve the app file itself.
+  jupyter: { ...WIDGET, kind: 'voila', example: 'examples/notebook/chat.ipynb', serve: (dir) => dir },
+  marimo: { ...WIDGET, kind: 'marimo', example: 'examples/marimo/app.py', serve: (_dir, file) => file },
+  dash: { wheel: (packed) => packed.dashWheel, distribution: 'ws-bridge-dash', module: 'ws_bridge_dash', kind: 'dash', example: 'examples/dash/app.py', serve: (_dir, file) => file },
 }
 
 /** The newest pinned set of each family (hostSets() lists them oldest first). */
@@ -44,14 +55,14 @@ function install(appDir: string, venv: string, wheel: string, pins: Record<strin
   return seconds(since)
 }
 
-describe.skipIf(!checkChromium('widget wheel') || !checkBuilt('widget wheel') || !checkExampleServerVenv('widget wheel'))('the widget wheel, installed beside each host in a fresh venv', () => {
+describe.skipIf(!checkChromium('host wheels') || !checkBuilt('host wheels') || !checkExampleServerVenv('host wheels'))('each host wheel, installed beside its host in a fresh venv', () => {
   let dir = ''
-  let wheel = ''
+  let packed: Artifacts
   let browser: Browser
 
   beforeAll(async () => {
-    dir = scratchDir('wsb-release-widget-')
-    wheel = packInto(join(dir, 'out')).widgetWheel
+    dir = scratchDir('wsb-release-hosts-')
+    packed = packInto(join(dir, 'out'))
     browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS })
   }, 120000)
 
@@ -61,7 +72,7 @@ describe.skipIf(!checkChromium('widget wheel') || !checkBuilt('widget wheel') ||
   }, 60000)
 
   for (const set of newest()) {
-    const { kind, example, serve } = EXAMPLES[set.host]
+    const { kind, example, serve, distribution, module } = EXAMPLES[set.host]
     const label = kind + ' ' + set.pins[kind] + ' (' + set.name + ')'
 
     describe(label, () => {
@@ -76,7 +87,7 @@ describe.skipIf(!checkChromium('widget wheel') || !checkBuilt('widget wheel') ||
         base = join(dir, set.name)
         venv = join(base, 'venv')
         mkdirSync(join(base, 'app'), { recursive: true })
-        installed = install(join(base, 'app'), venv, wheel, set.pins, join(ROOT, 'test', 'hosts', 'constraints', set.name + '.txt'))
+        installed = install(join(base, 'app'), venv, EXAMPLES[set.host].wheel(packed), set.pins, join(ROOT, 'test', 'hosts', 'constraints', set.name + '.txt'))
       }, 600000)
 
       afterAll(async () => {
@@ -84,13 +95,13 @@ describe.skipIf(!checkChromium('widget wheel') || !checkBuilt('widget wheel') ||
         await Promise.all([host?.stop(), game?.stop()])
       }, 60000)
 
-      it('holds the wheel and the pinned host, nothing from the repository, and imports the widget from the venv', () => {
+      it('holds the wheel and the pinned host, nothing from the repository, and imports the component from the venv', () => {
         const python = join(venv, 'bin', 'python')
         const freeze = runIn(join(base, 'app'), python, ['-m', 'pip', 'freeze', '--all'], CLEAN_ENV).split('\n').filter(Boolean)
         expect(freeze.filter((line) => line.includes(ROOT) || line.startsWith('-e ') || line.startsWith('# Editable'))).toEqual([])
-        expect(freeze.some((line) => line.startsWith('ws-bridge-widget @ file://' + join(dir, 'out')))).toBe(true)
+        expect(freeze.some((line) => line.startsWith(distribution + ' @ file://' + join(dir, 'out')))).toBe(true)
         for (const [name, version] of Object.entries(set.pins)) expect(freeze).toContain(name + '==' + version)
-        const where = runIn(join(base, 'app'), python, ['-c', 'import ws_bridge_widget; print(ws_bridge_widget.__file__)'], CLEAN_ENV)
+        const where = runIn(join(base, 'app'), python, ['-c', 'import ' + module + '; print(' + module + '.__file__)'], CLEAN_ENV)
         expect(where.trim().startsWith(join(venv, 'lib'))).toBe(true)
         installed += ' (' + freeze.length + ' packages)'
       })
@@ -117,7 +128,7 @@ describe.skipIf(!checkChromium('widget wheel') || !checkBuilt('widget wheel') ||
           expect(response.ok).toBe(true)
           await tab.page.getByText('bob: hi', { exact: true }).first().waitFor({ timeout: 60000 })
           // One line per host: the install, then what the page showed.
-          log(label + ': fresh venv + pip install ' + wheel.split('/').pop() + ' ' + Object.keys(set.pins).join(' ') + ': ' + installed +
+          log(label + ': fresh venv + pip install ' + EXAMPLES[set.host].wheel(packed).split('/').pop() + ' ' + Object.keys(set.pins).join(' ') + ': ' + installed +
             '; ' + example + ' served in ' + up + '; page open -> 🟢 Connected ' + connected +
             '; POST -> "bob: hi" shown by the example ' + (Date.now() - posted) + ' ms; page errors ' + JSON.stringify(tab.errors))
         } catch (err) {
