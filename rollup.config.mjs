@@ -252,7 +252,14 @@ export default [
   // renderer), beside the Python package that serves it (dash_component/ws_bridge_dash).
   {
     input: 'src/dash/bridge.ts',
-    plugins: [rwsFromSource(), resolve({ browser: true }), commonjs(), ts(), minifyBridge()],
+    plugins: [rwsFromSource(), resolve({ browser: true }), commonjs(), ts(), minifyBridge({}, [...INTERNAL_NAMES, ...HOST_INTERNAL_NAMES])],
     output: { file: 'dash_component/ws_bridge_dash/static/bridge.js', format: 'iife', sourcemap: 'hidden', freeze: false },
+  },
+  // The Gradio component's script (gradio_component/ws_bridge_gradio): an IIFE, since Gradio runs
+  // it as part of a gr.HTML's js_on_load function body; minified as the host modules are.
+  {
+    input: 'src/gradio/global.ts',
+    plugins: [rwsFromSource(), resolve({ browser: true }), commonjs(), ts(), minifyBridge({}, [...INTERNAL_NAMES, ...HOST_INTERNAL_NAMES])],
+    output: { file: 'gradio_component/ws_bridge_gradio/static/bridge.js', format: 'iife', sourcemap: 'hidden', freeze: false },
   },
 ]
