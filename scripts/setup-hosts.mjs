@@ -22,7 +22,7 @@ export const VERSIONS_FILE = join(ROOT, 'test', 'hosts', 'versions.json')
 export const HOSTS_DIR = join(ROOT, '.venv-hosts')
 export const WIDGET_PROJECT = join(ROOT, 'widget', 'pyproject.toml')
 /** The folder of each family's own distribution: the anywidget hosts share widget/. */
-const PROJECTS = { dash: 'dash_component' }
+const PROJECTS = { dash: 'dash_component', gradio: 'gradio_component' }
 /** Extras of a family's distribution its venv also needs: Dash's package tests run there (the main .venv has no Dash). */
 const EXTRAS = { dash: '[test]' }
 const projectOf = (host) => PROJECTS[host] || 'widget'
@@ -30,7 +30,7 @@ const projectFile = (host) => join(ROOT, projectOf(host), 'pyproject.toml')
 
 /**
  * @typedef {object} HostSet
- * @property {'jupyter' | 'marimo' | 'dash' | 'solara'} host
+ * @property {'jupyter' | 'marimo' | 'dash' | 'solara' | 'gradio'} host
  * @property {string} name `<first package>-<its version>`: the venv's folder, the constraints file's name, the suites' label.
  * @property {Record<string, string>} pins package -> exact version
  * @property {string} bin the venv's bin directory
@@ -38,13 +38,13 @@ const projectFile = (host) => join(ROOT, projectOf(host), 'pyproject.toml')
 
 /** The pinned sets, oldest first within each host. @returns {HostSet[]} */
 export function hostSets() {
-  /** @type {Record<'jupyter' | 'marimo' | 'dash' | 'solara', Array<Record<string, string>>>} */
+  /** @type {Record<'jupyter' | 'marimo' | 'dash' | 'solara' | 'gradio', Array<Record<string, string>>>} */
   const pinned = JSON.parse(readFileSync(VERSIONS_FILE, 'utf8'))
   return Object.entries(pinned).flatMap(([host, sets]) =>
     sets.map((pins) => {
       const [first, version] = Object.entries(pins)[0]
       const name = first + '-' + version
-      return { host: /** @type {'jupyter' | 'marimo' | 'dash' | 'solara'} */ (host), name, pins, bin: join(HOSTS_DIR, name, 'bin') }
+      return { host: /** @type {'jupyter' | 'marimo' | 'dash' | 'solara' | 'gradio'} */ (host), name, pins, bin: join(HOSTS_DIR, name, 'bin') }
     }),
   )
 }

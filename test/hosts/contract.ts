@@ -53,7 +53,7 @@ export const waitConnected = (log: HostLog, label: string, from: number, limitMs
  */
 export async function showBridge(fx: Fixture, label: string, room: string, twice = false): Promise<{ tab: Tab; opened: number; from: number }> {
   const ws = fx.game.url.replace('http://', 'ws://') + '/ws/{room}/{player}'
-  writeConfig(fx.config, { widget: 'bridge', label, url: ws, room, player: label })
+  writeConfig(fx.config, { widget: 'bridge', label, url: ws, room, player: label, twice })
   writeFileSync(join(fx.scratch, label + '.ipynb'), notebook(twice))
   const from = fx.log.mark()
   const opened = Date.now()

@@ -62,6 +62,8 @@ export interface HostConfig {
   room?: string
   player?: string
   max_messages?: number
+  /** The app shows the bridge twice (the Gradio app: two components; notebooks use a second cell). */
+  twice?: boolean
 }
 
 export const writeConfig = (path: string, config: HostConfig): void => writeFileSync(path, JSON.stringify(config))

@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path'
 import { launch } from '../../scripts/harness/servers.mjs'
 import { freePort, Hopeless, type Proc, streamlitArgs, until } from '../streamlit/processes'
 
-export type HostKind = 'jupyterlab' | 'voila' | 'marimo' | 'streamlit' | 'dash' | 'solara'
+export type HostKind = 'jupyterlab' | 'voila' | 'marimo' | 'streamlit' | 'dash' | 'solara' | 'gradio'
 export type Host = Proc & { url: string; kind: HostKind }
 
 const STOP_GRACE_MS = 5000
@@ -59,6 +59,8 @@ export function hostEnv(dir: string, files: { config: string; log: string }, tag
     MARIMO_SKIP_UPDATE_CHECK: '1',
     // Solara reports usage to Mixpanel unless told not to: no internet from a test.
     SOLARA_TELEMETRY_MIXPANEL_ENABLE: 'false',
+    // Gradio reports usage and checks its version online unless told not to.
+    GRADIO_ANALYTICS_ENABLED: 'False',
     PYTHONPATH: APPS,
     PYTHONUNBUFFERED: '1',
     WSB_HOST_CONFIG: files.config,
@@ -89,13 +91,15 @@ export function hostArgs(kind: HostKind, bin: string, target: string, port: numb
   if (kind === 'streamlit') return [join(bin, 'streamlit'), ...streamlitArgs(target, port)]
   // A Dash app is a script, `python app.py`: app.run() takes its port from PORT (startHost sets it).
   if (kind === 'dash') return [join(bin, 'python'), target]
+  // A Gradio app is a script that launches itself: the app takes its port as its argument.
+  if (kind === 'gradio') return [join(bin, 'python'), target, String(port)]
   // --production: no file watcher or auto-restart; --no-check-version: no PyPI request at start.
   if (kind === 'solara') return [join(bin, 'solara'), 'run', target, '--host', '127.0.0.1', '--port', String(port), '--no-open', '--production', '--no-check-version']
   return [join(bin, 'marimo'), 'run', target, '--headless', '--host', '127.0.0.1', '--port', String(port), '--no-token']
 }
 
 /** Where the host answers once it serves pages. */
-const readyPath: Record<HostKind, string> = { jupyterlab: '/api/status', voila: '/', marimo: '/health', streamlit: '/_stcore/health', dash: '/_dash-dependencies', solara: '/readyz' }
+const readyPath: Record<HostKind, string> = { jupyterlab: '/api/status', voila: '/', marimo: '/health', streamlit: '/_stcore/health', dash: '/_dash-dependencies', solara: '/readyz', gradio: '/config' }
 
 /**
  * Starts a host and waits until it answers; `dir` is its scratch folder (HOME, settings, runtime),

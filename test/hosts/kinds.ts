@@ -27,13 +27,14 @@ export interface Kind {
   twice: string
 }
 
-const anywidgetSets = (family: 'jupyter' | 'marimo' | 'dash' | 'solara') => (): KindSet[] =>
+const anywidgetSets = (family: 'jupyter' | 'marimo' | 'dash' | 'solara' | 'gradio') => (): KindSet[] =>
   hostSets().filter((set) => set.host === family).map((set) => ({ name: set.name, setup: () => setupHostSet(set) }))
 
 const WIDGET = { built: widgetExists, needs: 'widget/ (the ws-bridge-widget distribution)' }
 const NOTEBOOKS = { target: (scratch: string) => scratch, twice: 'in two cells' }
 const V2_MODULE = resolve('python/streamlit_ws_bridge/frontend/build/v2.js')
 const DASH_SCRIPT = resolve('dash_component/ws_bridge_dash/static/bridge.js')
+const GRADIO_SCRIPT = resolve('gradio_component/ws_bridge_gradio/static/bridge.js')
 
 export const KINDS: Record<HostKind, Kind> = {
   jupyterlab: { sets: anywidgetSets('jupyter'), ...WIDGET, ...NOTEBOOKS },
@@ -57,5 +58,13 @@ export const KINDS: Record<HostKind, Kind> = {
     target: () => resolve('test/hosts/apps/dash_host_app.py'),
     // Dash ids are unique in a page: one bridge component per room per page.
     twice: 'once (one DashBridge component per page)',
+  },
+  gradio: {
+    // Its own family in test/hosts/versions.json (gradio_component/ in each venv), oldest and newest.
+    sets: anywidgetSets('gradio'),
+    built: () => existsSync(GRADIO_SCRIPT),
+    needs: 'the Gradio component built (' + GRADIO_SCRIPT + ', npm run build)',
+    target: () => resolve('test/hosts/apps/gradio_app.py'),
+    twice: 'in two WsBridge components of the room',
   },
 }
