@@ -18,7 +18,7 @@ def test_the_page_gets_the_options_and_the_server_function() -> None:
     assert config["props"]["url"] == "ws://h/ws/lobby/p%201"
     assert config["props"]["room"] == "lobby" and config["props"]["max_messages"] == 5
     assert config["server_fns"] == ["wsb_batch"]
-    assert config["js_on_load"].endswith("window.__wsBridgeGradio(element, props, server)")
+    assert config["js_on_load"].endswith("window.__wsBridgeGradio(element, props, server, trigger)")
 
 
 def test_the_server_function_hands_each_event_out_once_and_acknowledges() -> None:

@@ -29,7 +29,7 @@ def _js_on_load() -> str:
     if not _SCRIPT.is_file():
         raise FileNotFoundError(f"the ws_bridge_gradio script is not built ({_SCRIPT} is missing): run `npm run build` in the repository")
     script = _SCRIPT.read_text(encoding="utf-8")
-    return f"if (!window.{_GLOBAL}) {{\n{script}\n}}\nwindow.{_GLOBAL}(element, props, server)"
+    return f"if (!window.{_GLOBAL}) {{\n{script}\n}}\nwindow.{_GLOBAL}(element, props, server, trigger)"
 
 
 def _fill(template: str, room: str, player: str | None, name: str) -> str:

@@ -16,6 +16,9 @@ export interface GradioServer {
   wsb_batch(batch: Batch): Promise<unknown>
 }
 
+/** js_on_load's `trigger`: fires the component's event of that name (a listener the app set with .change). */
+export type Trigger = (event: string, data?: unknown) => void
+
 /** The global the Python side's js_on_load calls, after running this bundle once per page. */
 export const GLOBAL_NAME = '__wsBridgeGradio'
 
@@ -24,6 +27,7 @@ interface Mount {
   readonly indicator: HTMLElement
   readonly options: HostOptions
   readonly server: GradioServer
+  readonly trigger: Trigger
 }
 
 interface Entry {
@@ -70,18 +74,23 @@ function retryLater(entry: Entry) {
 }
 
 /** Python's answer: {tab, seq}. Anything else (Gradio gives undefined for a failed call) sends again later. */
-function onAnswer(entry: Entry, answer: unknown) {
+function onAnswer(entry: Entry, mount: Mount, answer: unknown) {
   const ack = answer as { tab?: unknown; seq?: unknown } | null | undefined
   if (!ack || typeof ack.tab !== 'string' || typeof ack.seq !== 'number' || !Number.isInteger(ack.seq)) return retryLater(entry)
   entry.backoff = FIRST_RETRY_MS
+  const before = entry.delivery.ledger.ack
   entry.delivery.acknowledge(ack.tab, ack.seq)
+  // Python has new events: the app's .change listener (if any) may show them. That event may be
+  // merged or dropped by Gradio's queue, which costs nothing: the events already reached Python.
+  if (entry.delivery.ledger.ack > before) mount.trigger('change')
 }
 
 function deliver(entry: Entry, batch: Batch) {
   const mounts = live(entry)
   // Every WsBridge of the room left the page: its socket closes (a new one reconnects and resends).
   if (mounts.length === 0) return close(entry)
-  mounts[mounts.length - 1].server.wsb_batch(batch).then((answer) => onAnswer(entry, answer), () => retryLater(entry))
+  const mount = mounts[mounts.length - 1]
+  mount.server.wsb_batch(batch).then((answer) => onAnswer(entry, mount, answer), () => retryLater(entry))
 }
 
 function entryFor(options: HostOptions): Entry {
@@ -111,7 +120,7 @@ function newIndicator(element: HTMLElement): HTMLElement {
 }
 
 /** What js_on_load calls on each mount of a WsBridge: `props` holds the options Python passed. */
-export function mount(element: HTMLElement, props: unknown, server: GradioServer): void {
+export function mount(element: HTMLElement, props: unknown, server: GradioServer, trigger: Trigger): void {
   const options = readOptions(props)
   const indicator = newIndicator(element)
   let entry: Entry
@@ -127,7 +136,7 @@ export function mount(element: HTMLElement, props: unknown, server: GradioServer
   }
   const stale = entry.mounts.filter((other) => !other.element.isConnected)
   for (const gone of stale) entry.mounts.splice(entry.mounts.indexOf(gone), 1)
-  entry.mounts.push({ element, indicator, options, server })
+  entry.mounts.push({ element, indicator, options, server, trigger })
   // A new component for the room (a new Gradio session after a reload of its render): it takes the
   // batches, starting with what is unacknowledged; the batch in flight may have gone to one that left.
   if (stale.length > 0) entry.delivery.resend()
