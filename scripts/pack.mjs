@@ -1,17 +1,19 @@
 #!/usr/bin/env node
 // The release artifacts, as a user installs them: the npm tarball, the
 // Python wheel with the built Streamlit component inside, the anywidget
-// wheel (ws-bridge-widget, widget/) and the Dash wheel (ws-bridge-dash,
-// dash_component/), each with its built module inside, and the room server's
-// wheel (ws-bridge-server, server/):
+// wheel (ws-bridge-widget, widget/), the Dash wheel (ws-bridge-dash,
+// dash_component/) and the Gradio wheel (ws-bridge-gradio, gradio_component/),
+// each with its built script inside, and the room server's wheel
+// (ws-bridge-server, server/):
 //
 //   release/streamlit-ws-bridge-<version>.tgz
 //   release/streamlit_ws_bridge-<version>-py3-none-any.whl
 //   release/ws_bridge_widget-<version>-py3-none-any.whl
 //   release/ws_bridge_dash-<version>-py3-none-any.whl
+//   release/ws_bridge_gradio-<version>-py3-none-any.whl
 //   release/ws_bridge_server-<version>-py3-none-any.whl
 //
-//   npm run pack                      # builds, then writes all five into release/
+//   npm run pack                      # builds, then writes all six into release/
 //   node scripts/pack.mjs --out DIR   # into DIR instead
 //   node scripts/pack.mjs --no-build  # packs the build already in the tree (the release tests
 //                                     # use it after npm test's own build: one build, not three)
@@ -36,6 +38,8 @@ const FRONTEND = join(ROOT, 'python', 'streamlit_ws_bridge', 'frontend', 'build'
 export const WIDGET_MODULE = join('ws_bridge_widget', 'static', 'widget.js')
 /** The script the Dash wheel must carry (Dash serves it from the package). */
 export const DASH_MODULE = join('ws_bridge_dash', 'static', 'bridge.js')
+/** The script the Gradio wheel must carry (each component's js_on_load runs it). */
+export const GRADIO_MODULE = join('ws_bridge_gradio', 'static', 'bridge.js')
 const NPM_FILES = ['index.mjs', 'index.cjs', 'index.d.ts', 'ws-bridge.min.js']
 const NOT_SOURCE = new Set(['build', 'dist', '__pycache__', '.pytest_cache'])
 /** The release files pack() writes (and replaces in its output directory). */
@@ -44,6 +48,7 @@ export const RELEASE_FILES = [
   /^streamlit_ws_bridge-.*\.whl$/,
   /^ws_bridge_widget-.*\.whl$/,
   /^ws_bridge_dash-.*\.whl$/,
+  /^ws_bridge_gradio-.*\.whl$/,
   /^ws_bridge_server-.*\.whl$/,
 ]
 
@@ -67,6 +72,7 @@ function missingBuild() {
     ...FRONTEND_FILES.map((file) => join(FRONTEND, file)),
     join(ROOT, 'widget', WIDGET_MODULE),
     join(ROOT, 'dash_component', DASH_MODULE),
+    join(ROOT, 'gradio_component', GRADIO_MODULE),
   ].filter((file) => !existsSync(file))
 }
 
@@ -141,7 +147,7 @@ function buildServerWheel(python, out) {
   })
 }
 
-/** Writes the tarball and the four wheels into `out` (replacing earlier ones there); returns their paths. */
+/** Writes the tarball and the five wheels into `out` (replacing earlier ones there); returns their paths. */
 export function pack({ out = RELEASE, build = true } = {}) {
   mkdirSync(out, { recursive: true })
   for (const name of readdirSync(out)) {
@@ -156,19 +162,21 @@ export function pack({ out = RELEASE, build = true } = {}) {
   const wheel = buildWheel(python, out)
   const widgetWheel = buildHostWheel(python, out, 'widget', 'ws_bridge_widget', WIDGET_MODULE)
   const dashWheel = buildHostWheel(python, out, 'dash_component', 'ws_bridge_dash', DASH_MODULE)
+  const gradioWheel = buildHostWheel(python, out, 'gradio_component', 'ws_bridge_gradio', GRADIO_MODULE)
   const serverWheel = buildServerWheel(python, out)
-  return { tarball, wheel, widgetWheel, dashWheel, serverWheel }
+  return { tarball, wheel, widgetWheel, dashWheel, gradioWheel, serverWheel }
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const args = process.argv.slice(2)
   const at = args.indexOf('--out')
   try {
-    const { tarball, wheel, widgetWheel, dashWheel, serverWheel } = pack({ out: at >= 0 ? resolve(args[at + 1]) : RELEASE, build: !args.includes('--no-build') })
+    const { tarball, wheel, widgetWheel, dashWheel, gradioWheel, serverWheel } = pack({ out: at >= 0 ? resolve(args[at + 1]) : RELEASE, build: !args.includes('--no-build') })
     console.log('[pack] npm tarball: ' + tarball)
     console.log('[pack] Python wheel: ' + wheel)
     console.log('[pack] widget wheel: ' + widgetWheel)
     console.log('[pack] Dash wheel: ' + dashWheel)
+    console.log('[pack] Gradio wheel: ' + gradioWheel)
     console.log('[pack] server wheel: ' + serverWheel)
   } catch (err) {
     console.error('[pack] ' + (err instanceof Error ? err.message : String(err)))
