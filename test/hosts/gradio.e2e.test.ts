@@ -10,6 +10,23 @@ import { hostSuite } from './suite'
 const loopback = (url: URL) => url.hostname === '127.0.0.1' || url.protocol === 'data:' || url.protocol === 'blob:'
 
 hostSuite('gradio', (shared) => {
+  // The indicator, and the change event an app redraws from: on the main tab (reloaded, then reset by the restart).
+  it('the indicator shows the status, and change shows what Python received', async () => {
+    const { fx, main, figure } = shared()
+    const page = main.tab.page
+    const from = fx.log.mark()
+    const ids = await publishVolleys(fx, main.room, 1, 5, 0)
+    await waitDelivered(fx.log, ids, '5 events on the main tab', from, main.label)
+    const sessions = fx.log.lines().filter((line) => line.kind === 'session' && line.label === main.label)
+    const session = sessions[sessions.length - 1].session
+    const received = fx.log.lines().filter((line) => line.kind === 'event' && line.session === session).length
+    const box = page.locator('.wsb-received textarea, .wsb-received input').first()
+    const shown = await until(async () => ((await box.inputValue()) === received + ' received' ? received + ' received' : null), 'the textbox to show ' + received)
+    const indicator = await page.locator('.ws-bridge-status').first().innerText()
+    figure(`indicator "${indicator}"; change redrew the app's textbox: "${shown}" (${fx.log.lines(from).filter((l) => l.kind === 'msg').length} Python calls for the 5 events)`)
+    expect(indicator).toBe('🟢 Connected')
+  })
+
   // Offline is the claim: a tab whose every request beyond loopback is refused still delivers.
   // What the page asked for outside is printed: Gradio's own page, not the component, may ask.
   it('works offline: every request beyond loopback refused, each event still once', async () => {

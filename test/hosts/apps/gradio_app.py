@@ -8,7 +8,9 @@ wsb_host_app (whose ``config`` and ``log`` this uses). The components are made p
 call of the component's server function (every Python call the page makes); ``batch`` per call
 that brought events; ``event`` per on_event call (``id``, ``ts``); ``reset`` per on_reset call;
 ``trait`` when the status the page sends changes its ``state``. ``"twice": true`` in the config
-shows two WsBridge of the room on the page.
+shows two WsBridge of the room on the page. A textbox (``wsb-received``) shows what the first
+bridge received, redrawn by its ``change`` event, which the page fires after each acknowledged
+batch with new events: ``msg`` with ``how="change"`` per run (a Python call too).
 """
 
 from __future__ import annotations
@@ -65,9 +67,17 @@ def build() -> gr.Blocks:
             me = {"session": uuid.uuid4().hex[:12], "label": cfg.get("label", ""), "state": "connecting", "batches": 0,
                   "call_has_events": False, "lock": threading.Lock()}
             log("session", me["session"], me["label"], widget="bridge", room=cfg.get("room"))
-            for _ in range(2 if cfg.get("twice") else 1):
-                bridge = WsBridge(cfg["url"], cfg["room"], player=cfg.get("player"), max_messages=cfg.get("max_messages", 100))
+            bridges = [WsBridge(cfg["url"], cfg["room"], player=cfg.get("player"), max_messages=cfg.get("max_messages", 100))
+                       for _ in range(2 if cfg.get("twice") else 1)]
+            for bridge in bridges:
                 _record(bridge, me)
+            box = gr.Textbox(label="received", elem_classes=["wsb-received"])
+
+            def show() -> str:
+                log("msg", me["session"], me["label"], how="change")
+                return f"{len(bridges[0].received)} received"
+
+            bridges[0].change(show, outputs=box)
 
     return demo
 
