@@ -23,10 +23,16 @@ export const HOSTS_DIR = join(ROOT, '.venv-hosts')
 export const WIDGET_PROJECT = join(ROOT, 'widget', 'pyproject.toml')
 /** The folder of each family's own distribution: the anywidget hosts share widget/. */
 const PROJECTS = { dash: 'dash_component', gradio: 'gradio_component' }
-/** Extras of a family's distribution its venv also needs: Dash's package tests run there (the main .venv has no Dash). */
-const EXTRAS = { dash: '[test]' }
-const projectOf = (host) => PROJECTS[host] || 'widget'
+/**
+ * The families whose distribution has tests of its own that need the host, which the main .venv
+ * does not hold: their venvs also install its [test] extra, and npm run test:python:hosts runs
+ * <project>/tests there (scripts/test-host-packages.mjs).
+ */
+export const PACKAGE_TESTS = new Set(['dash', 'gradio'])
+export const projectOf = (host) => PROJECTS[host] || 'widget'
 const projectFile = (host) => join(ROOT, projectOf(host), 'pyproject.toml')
+/** What pip installs of the family's distribution. */
+const installSpec = (host) => projectOf(host) + (PACKAGE_TESTS.has(host) ? '[test]' : '')
 
 /**
  * @typedef {object} HostSet
@@ -64,7 +70,7 @@ function run(command, args) {
 /** @param {HostSet} set @param {string} python */
 function fingerprint(set, python) {
   const hash = createHash('sha256')
-  hash.update(JSON.stringify(set.pins) + '\0')
+  hash.update(JSON.stringify(set.pins) + '\0' + installSpec(set.host) + '\0')
   hash.update(existsSync(projectFile(set.host)) ? readFileSync(projectFile(set.host)) : 'no widget yet')
   hash.update('\0')
   const constraints = join(ROOT, constraintsOf(set.name))
@@ -89,7 +95,7 @@ export function setupHostSet(set) {
   const constraints = constraintsOf(set.name)
   const extra = existsSync(join(ROOT, constraints)) ? ['-c', constraints] : []
   const pins = Object.entries(set.pins).map(([name, version]) => name + '==' + version)
-  const widget = existsSync(projectFile(set.host)) ? ['-e', projectOf(set.host) + (EXTRAS[set.host] || '')] : []
+  const widget = existsSync(projectFile(set.host)) ? ['-e', installSpec(set.host)] : []
   // --no-compile: bytecode compilation up front is most of an install's time; a test venv
   // compiles only what the host imports, on first use.
   run(python, ['-m', 'pip', 'install', '--disable-pip-version-check', '-q', '--no-compile', ...extra, ...pins, ...widget])
