@@ -1,10 +1,13 @@
 # A Gradio app with the room's live feed: `python examples/gradio_app.py` (the example server on :8000).
+import os
+
 import gradio as gr
 from ws_bridge_gradio import WsBridge
 
+server = os.environ.get("WS_BRIDGE_SERVER", "http://127.0.0.1:8000").replace("http", "ws", 1)
 with gr.Blocks() as demo:
-    bridge = WsBridge("ws://127.0.0.1:8000/ws/{room}/{player}", "lobby", player="gradio")
-    feed = gr.Textbox(label="Events", lines=10)
+    bridge = WsBridge(server + "/ws/{room}/{player}", "lobby", player="gradio")
+    feed = gr.Textbox(label="Chat", lines=10)
     bridge.on_event(lambda event: print("event", event.get("id"), event.get("text")))  # once per tab, in order
-    bridge.change(lambda: "\n".join(str(e.get("text")) for e in bridge.received[-10:]), outputs=feed)
-demo.launch()
+    bridge.change(lambda: "\n".join(f"{e.get('player')}: {e.get('text')}" for e in bridge.received[-10:]), outputs=feed)
+demo.launch()  # http://127.0.0.1:7860 (Gradio reads GRADIO_SERVER_PORT from the environment)

@@ -111,7 +111,8 @@ export async function startHost(
 ): Promise<Host> {
   const port = await freePort()
   const tag = randomBytes(6).toString('hex')
-  const portEnv = kind === 'dash' ? { PORT: String(port) } : {}
+  // Apps that launch themselves read their port from the environment too (the examples do).
+  const portEnv = kind === 'dash' ? { PORT: String(port) } : kind === 'gradio' ? { GRADIO_SERVER_PORT: String(port) } : {}
   const launched = launch(hostArgs(kind, bin, target, port), { name: kind, env: { ...hostEnv(dir, files, tag), ...portEnv, ...env }, cwd: dir, stopGraceMs: STOP_GRACE_MS })
   const url = 'http://127.0.0.1:' + port
   const stop = async () => {

@@ -19,6 +19,8 @@ export interface Artifacts {
   widgetWheel: string
   /** ws_bridge_dash-<version>-py3-none-any.whl (the Dash component, dash_component/) */
   dashWheel: string
+  /** ws_bridge_gradio-<version>-py3-none-any.whl (the Gradio component, gradio_component/) */
+  gradioWheel: string
   /** ws_bridge_server-<version>-py3-none-any.whl (the room server, server/) */
   serverWheel: string
 }
@@ -30,7 +32,7 @@ export const scratchDir = (prefix: string) => realpathSync(mkdtempSync(join(tmpd
 export function buildMissing(): string[] {
   const needed = ['dist/index.mjs', 'dist/index.cjs', 'dist/index.d.ts', 'dist/ws-bridge.min.js']
     .concat(['index.html', 'component.js', 'v2.js'].map((file) => 'python/streamlit_ws_bridge/frontend/build/' + file))
-    .concat(['widget/ws_bridge_widget/static/widget.js', 'dash_component/ws_bridge_dash/static/bridge.js'])
+    .concat(['widget/ws_bridge_widget/static/widget.js', 'dash_component/ws_bridge_dash/static/bridge.js', 'gradio_component/ws_bridge_gradio/static/bridge.js'])
   return needed.filter((file) => !existsSync(join(ROOT, file)))
 }
 
@@ -60,7 +62,7 @@ export function checkExampleServerVenv(suite: string): boolean {
   }
 }
 
-/** Runs scripts/pack.mjs into `out` and returns the five artifacts it reports. */
+/** Runs scripts/pack.mjs into `out` and returns the six artifacts it reports. */
 export function packInto(out: string): Artifacts {
   mkdirSync(out, { recursive: true })
   const printed = execFileSync('node', [join(ROOT, 'scripts', 'pack.mjs'), '--no-build', '--out', out], {
@@ -72,10 +74,11 @@ export function packInto(out: string): Artifacts {
   const wheel = /\[pack\] Python wheel: (.+)/.exec(printed)
   const widgetWheel = /\[pack\] widget wheel: (.+)/.exec(printed)
   const dashWheel = /\[pack\] Dash wheel: (.+)/.exec(printed)
+  const gradioWheel = /\[pack\] Gradio wheel: (.+)/.exec(printed)
   const serverWheel = /\[pack\] server wheel: (.+)/.exec(printed)
-  if (!tarball || !wheel || !widgetWheel || !dashWheel || !serverWheel) throw new Error('scripts/pack.mjs did not report all five artifacts:\n' + printed)
+  if (!tarball || !wheel || !widgetWheel || !dashWheel || !gradioWheel || !serverWheel) throw new Error('scripts/pack.mjs did not report all six artifacts:\n' + printed)
   const path = (match: RegExpExecArray) => match[1].trim()
-  return { tarball: path(tarball), wheel: path(wheel), widgetWheel: path(widgetWheel), dashWheel: path(dashWheel), serverWheel: path(serverWheel) }
+  return { tarball: path(tarball), wheel: path(wheel), widgetWheel: path(widgetWheel), dashWheel: path(dashWheel), gradioWheel: path(gradioWheel), serverWheel: path(serverWheel) }
 }
 
 /** Runs a command in `cwd`, returning its stdout; a failure carries its stderr. */

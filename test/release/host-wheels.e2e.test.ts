@@ -1,5 +1,6 @@
 // Each host's wheel as a user installs it beside its host: the anywidget's (ws-bridge-widget) beside
-// Voilà and marimo, the Dash component's (ws-bridge-dash) beside Dash. For the newest pinned set of
+// Voilà and marimo, the Dash component's (ws-bridge-dash) beside Dash, the Gradio component's
+// (ws-bridge-gradio) beside Gradio. For the newest pinned set of
 // every host family (test/hosts/versions.json), a fresh venv in a temporary directory,
 // `pip install <wheel> <the set's pins>` constrained by the set's frozen versions
 // (test/hosts/constraints/), no -e and nothing of the repository on the path. Then the host's
@@ -7,7 +8,7 @@
 // the page connects, a chat line is posted to the server, and the example's own Python shows it.
 import { copyFileSync, mkdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { type Browser, chromium } from 'playwright-core'
+import { type Browser, chromium, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { hostSets } from '../../scripts/setup-hosts.mjs'
 import { CHROMIUM_ARGS, checkChromium, executablePath } from '../browser/browser'
@@ -32,6 +33,8 @@ interface Example {
   kind: HostKind
   example: string
   serve: (dir: string, file: string) => string
+  /** Resolves once the example's page shows `line`. */
+  shows?: (page: Page, line: string) => Promise<unknown>
 }
 const WIDGET = { wheel: (packed: Artifacts) => packed.widgetWheel, distribution: 'ws-bridge-widget', module: 'ws_bridge_widget' }
 const EXAMPLES: Record<string, Example> = {
@@ -39,6 +42,12 @@ const EXAMPLES: Record<string, Example> = {
   jupyter: { ...WIDGET, kind: 'voila', example: 'examples/notebook/chat.ipynb', serve: (dir) => dir },
   marimo: { ...WIDGET, kind: 'marimo', example: 'examples/marimo/app.py', serve: (_dir, file) => file },
   dash: { wheel: (packed) => packed.dashWheel, distribution: 'ws-bridge-dash', module: 'ws_bridge_dash', kind: 'dash', example: 'examples/dash/app.py', serve: (_dir, file) => file },
+  gradio: {
+    wheel: (packed) => packed.gradioWheel, distribution: 'ws-bridge-gradio', module: 'ws_bridge_gradio', kind: 'gradio', example: 'examples/gradio_app.py',
+    serve: (_dir, file) => file,
+    // The example writes the chat into a textbox: its value, not the page's text.
+    shows: (page, line) => expect.poll(() => page.locator('textarea').first().inputValue(), { timeout: 60000 }).toContain(line),
+  },
 }
 
 /** The newest pinned set of each family (hostSets() lists them oldest first). */
@@ -126,7 +135,8 @@ describe.skipIf(!checkChromium('host wheels') || !checkBuilt('host wheels') || !
             method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ player: 'bob', text: 'hi' }),
           })
           expect(response.ok).toBe(true)
-          await tab.page.getByText('bob: hi', { exact: true }).first().waitFor({ timeout: 60000 })
+          const shows = EXAMPLES[set.host].shows || ((page: Page, line: string) => page.getByText(line, { exact: true }).first().waitFor({ timeout: 60000 }))
+          await shows(tab.page, 'bob: hi')
           // One line per host: the install, then what the page showed.
           log(label + ': fresh venv + pip install ' + EXAMPLES[set.host].wheel(packed).split('/').pop() + ' ' + Object.keys(set.pins).join(' ') + ': ' + installed +
             '; ' + example + ' served in ' + up + '; page open -> 🟢 Connected ' + connected +
