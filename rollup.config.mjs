@@ -138,7 +138,7 @@ export const INTERNAL_NAMES = [
   'connectionTimeout', 'minReconnectionDelay', 'maxReconnectionDelay', 'reconnectionDelayGrowFactor', 'minUptime', 'maxEnqueuedMessages', 'startClosed',
 ]
 // connect()'s options that are internal in the host components' modules (v2.js,
-// widget.js) only. The page passes them to the script tag's connect(), so there they
+// widget.js, the Dash and Gradio scripts) only. The page passes them to the script tag's connect(), so there they
 // stay; a host module builds its options object itself (resolveHostOptions: Python's
 // few options over DEFAULTS), hands it to the bridge and its parts, and nothing
 // outside the module sees it. Not the options Python passes (readOptions' names),

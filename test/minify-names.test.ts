@@ -46,7 +46,7 @@ describe('INTERNAL_NAMES (property names the bundles shorten)', () => {
   })
 })
 
-// The host modules (v2.js, widget.js) also shorten connect()'s options: there the options
+// The host modules (v2.js, widget.js, the Dash and Gradio scripts) also shorten connect()'s options: there the options
 // object is built inside the module and never leaves it, and only Python's few options
 // (readOptions) come from outside, under their snake_case names.
 describe('HOST_INTERNAL_NAMES (options the host modules shorten)', () => {
