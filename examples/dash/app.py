@@ -11,7 +11,8 @@ app.layout = html.Div([bridge.layout("lobby", player="ann"), html.Ul(id="chat")]
 
 @bridge.callback(Output("chat", "children"), State("chat", "children"))
 def show(update, chat):
-    return ([] if update.reset else chat or []) + [html.Li(f"{e.get('player')}: {e.get('text')}") for e in update.events]
+    lines = [html.Li(f"{e['player']}: {e['text']}") for e in update.events if e.get("type") == "message"]
+    return ([] if update.reset else chat or []) + lines
 
 if __name__ == "__main__":
     app.run()  # http://127.0.0.1:8050 (Dash reads PORT and HOST from the environment)
