@@ -66,7 +66,8 @@ function newest(dir, pattern) {
   return join(dir, found[0])
 }
 
-function missingBuild() {
+/** The built files pack() needs and does not find (absolute paths); empty when the build is complete. */
+export function missingBuild() {
   return [
     ...NPM_FILES.map((file) => join(ROOT, 'dist', file)),
     ...FRONTEND_FILES.map((file) => join(FRONTEND, file)),

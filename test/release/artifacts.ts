@@ -3,10 +3,11 @@
 // They pack the build npm test has just made (--no-build): the build itself is
 // tested elsewhere, and one more full build per file would cost ~30 s each.
 import { execFileSync } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, realpathSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, realpathSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { missingBuild } from '../../scripts/pack.mjs'
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
 
@@ -28,17 +29,9 @@ export interface Artifacts {
 /** A fresh directory under the system's temp dir (its real path: /tmp may be a link). */
 export const scratchDir = (prefix: string) => realpathSync(mkdtempSync(join(tmpdir(), prefix)))
 
-/** What must exist before packing without a build; empty when all is there. */
-export function buildMissing(): string[] {
-  const needed = ['dist/index.mjs', 'dist/index.cjs', 'dist/index.d.ts', 'dist/ws-bridge.min.js']
-    .concat(['index.html', 'component.js', 'v2.js'].map((file) => 'python/streamlit_ws_bridge/frontend/build/' + file))
-    .concat(['widget/ws_bridge_widget/static/widget.js', 'dash_component/ws_bridge_dash/static/bridge.js', 'gradio_component/ws_bridge_gradio/static/bridge.js'])
-  return needed.filter((file) => !existsSync(join(ROOT, file)))
-}
-
 /** For describe.skipIf: without a build, skip with a warning, except in CI, where npm test built first. */
 export function checkBuilt(suite: string): boolean {
-  const missing = buildMissing()
+  const missing = missingBuild()
   if (!missing.length) return true
   const hint = 'run npm run build first (npm test does): missing ' + missing.join(', ')
   if (process.env.CI) throw new Error('[release tests] ' + suite + ': ' + hint)
