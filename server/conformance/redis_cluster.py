@@ -48,20 +48,32 @@ class RedisCluster:
         return [node for node in self.nodes if node.proc is not None]
 
     def start(self) -> str:
-        for node in self.nodes:
-            node.start()
-        hosts = [f"127.0.0.1:{node.port}" for node in self.nodes]
-        subprocess.run(["redis-cli", "--cluster", "create", *hosts, "--cluster-replicas", "1", "--cluster-yes"],
-                       check=True, capture_output=True, timeout=START_TIMEOUT_S)
-        self._until(lambda: all(self._serves_all(n) for n in self.nodes) and len(self.masters()) == MASTERS
-                    and all(b"master_link_status:up" in n.command("INFO", "replication")
-                            for n in self.nodes if n not in self.masters()),
-                    "the cluster to serve every slot, its replicas in sync")
+        """Starts the nodes and joins them; a start that fails stops what it started (no test leaves Redis running)."""
+        try:
+            for node in self.nodes:
+                node.start()
+            hosts = [f"127.0.0.1:{node.port}" for node in self.nodes]
+            subprocess.run(["redis-cli", "--cluster", "create", *hosts, "--cluster-replicas", "1", "--cluster-yes"],
+                           check=True, capture_output=True, timeout=START_TIMEOUT_S)
+            self._until(lambda: all(self._serves_all(n) for n in self.nodes) and len(self.masters()) == MASTERS
+                        and all(b"master_link_status:up" in n.command("INFO", "replication")
+                                for n in self.nodes if n not in self.masters()),
+                        "the cluster to serve every slot, its replicas in sync")
+        except BaseException:
+            self.stop()
+            raise
         return self.url
 
     def stop(self) -> None:
+        """Stops every node, also when one of them fails to stop; the first failure is raised after."""
+        errors: list[BaseException] = []
         for node in self.nodes:
-            node.stop()
+            try:
+                node.stop()
+            except BaseException as exc:
+                errors.append(exc)
+        if errors:
+            raise errors[0]
 
     def masters(self) -> list[RedisProcess]:
         return [n for n in self.alive() if b"role:master" in n.command("INFO", "replication")]
