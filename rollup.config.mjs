@@ -139,7 +139,7 @@ export const INTERNAL_NAMES = [
 ]
 // connect()'s options that are internal in the host components' modules (v2.js,
 // widget.js, the Dash and Gradio scripts) only. The page passes them to the script tag's connect(), so there they
-// stay; a host module builds its options object itself (resolveHostOptions: Python's
+// stay; a host module builds its options object itself (openDelivery: Python's
 // few options over DEFAULTS), hands it to the bridge and its parts, and nothing
 // outside the module sees it. Not the options Python passes (readOptions' names),
 // nor those that are also a Status field (storage), a DOM or built-in name (debug,

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { connect } from '../src/bridge/bridge'
-import { DEFAULTS, type Message, resolveHostOptions, resolveOptions } from '../src/bridge/options'
+import { DEFAULTS, type Message, resolveOptions } from '../src/bridge/options'
 
 const base = { url: 'ws://127.0.0.1:1/ws', room: 'r' }
 
@@ -121,41 +121,6 @@ describe('resolveOptions types', () => {
 describe('resolveOptions names', () => {
   it('refuses an option that does not exist, catching typos', () => {
     expect(() => resolveOptions({ ...base, maxMessage: 5 } as never)).toThrow('option "maxMessage" does not exist')
-  })
-})
-
-// A host component (Streamlit v2, anywidget) passes a few options and checks them with
-// resolveHostOptions, so that its bundle leaves out the checks of the others.
-describe('resolveHostOptions', () => {
-  const host = { url: 'ws://127.0.0.1:1/ws', room: 'r', fallbackUrl: null, maxMessages: 100, debugWindow: null }
-  const messageOf = (run: () => unknown) => {
-    try {
-      run()
-    } catch (err) {
-      return (err as Error).message
-    }
-    return null
-  }
-
-  it('refuses what resolveOptions refuses, with the same message', () => {
-    const bad = [
-      { url: '' }, { url: 'ftp://h/x?token=secret' }, { url: 5 }, { room: '' }, { room: 5 },
-      { maxMessages: 0 }, { maxMessages: Infinity }, { maxMessages: Number.NaN }, { maxMessages: '5' },
-      { fallbackUrl: '' }, { fallbackUrl: 5 }, { url: '', room: '' },
-    ]
-    for (const change of bad) {
-      const input = { ...host, ...change } as never
-      const expected = messageOf(() => resolveOptions(input))
-      expect(expected, JSON.stringify(change)).toMatch(/^\[ws-bridge\] option "/)
-      expect(messageOf(() => resolveHostOptions(input)), JSON.stringify(change)).toBe(expected)
-    }
-  })
-
-  it('takes what resolveOptions takes and fills in the same defaults', () => {
-    for (const change of [{}, { url: 'https://h/ws' }, { url: () => 'ws://h/' }, { fallbackUrl: 'http://h/events' }, { maxMessages: 1 }]) {
-      const input = { ...host, ...change }
-      expect(resolveHostOptions(input)).toEqual(resolveOptions(input))
-    }
   })
 })
 

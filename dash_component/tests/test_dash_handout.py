@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from ws_bridge_dash._handout import MAX_EVENTS, Reset, TabHandout, parse_sent
 
 OPTIONS = {"room": "lobby"}
@@ -99,3 +101,18 @@ def test_the_start_callback_runs_on_page_load() -> None:
     assert [cb["clientside_function"]["function_name"] for cb in on_load] == ["start"]
     assert not on_load[0].get("no_output")
     assert on_load[0]["output"].rsplit(".", 1)[0] in ids
+
+
+def test_a_url_the_page_could_never_dial_is_refused_where_it_is_written() -> None:
+    from dash import Dash
+
+    from ws_bridge_dash import DashBridge
+
+    for url in ("ftp://h/ws", "file:///etc/passwd", "javascript:alert(1)", "localhost:8000/ws", "ws://[::1/ws"):
+        with pytest.raises(ValueError, match="url") as refused:
+            DashBridge(Dash(__name__), url + "?token=secret")
+        assert "secret" not in str(refused.value)
+    bridge = DashBridge(Dash(__name__), "/ws/{room}")
+    with pytest.raises(ValueError, match="url"):
+        bridge.layout("lobby", url="ftp://h/ws/{room}")
+    assert bridge.layout("lobby", url="wss://h/ws/{room}")

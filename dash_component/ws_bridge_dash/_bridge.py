@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from typing import Any, Callable
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from dash import ClientsideFunction, Dash, Input, Output, State, dcc, html, no_update
 from dash.exceptions import PreventUpdate
@@ -42,9 +42,20 @@ def _fill(template: str, room: str, player: str | None, name: str) -> str:
     return template.replace("{room}", quote(room, safe="")).replace("{player}", quote(player or "", safe=""))
 
 
+def _check_url(url: str) -> None:
+    # The page dials it as it is, or relative to itself: any other scheme could never connect.
+    try:
+        scheme = urlsplit(url).scheme
+    except ValueError:
+        raise ValueError("url is not a valid URL") from None
+    if scheme and scheme.lower() not in ("ws", "wss", "http", "https"):
+        raise ValueError(f"url must be a ws(s):// or http(s):// URL or a path relative to the page, not a {scheme}: URL")
+
+
 def _check(url: object, max_messages: object, throttle_ms: object, ident: object) -> None:
     if not isinstance(url, str) or not url:
         raise ValueError("url must be a non-empty string")
+    _check_url(url)
     if isinstance(max_messages, bool) or not isinstance(max_messages, int) or max_messages < 1:
         raise ValueError("max_messages must be an int >= 1")
     if isinstance(throttle_ms, bool) or not isinstance(throttle_ms, (int, float)) or throttle_ms < 0:
@@ -113,6 +124,8 @@ class DashBridge:
         """
         if not isinstance(room, str) or not room:
             raise ValueError("room must be a non-empty string")
+        if url is not None:
+            _check_url(url)
         if self._token_url and self._fallback_url and player is None:
             raise ValueError("token_url with fallback_url needs player=: the poll names its client beside the token")
         options = {

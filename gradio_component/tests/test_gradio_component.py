@@ -34,7 +34,8 @@ def test_the_server_function_hands_each_event_out_once_and_acknowledges() -> Non
     assert bridge.wsb_batch("not a batch") is None
 
 
-@pytest.mark.parametrize("bad", [{"room": ""}, {"url": ""}, {"max_messages": 0}, {"throttle_ms": -1}])
+@pytest.mark.parametrize("bad", [{"room": ""}, {"url": ""}, {"max_messages": 0}, {"throttle_ms": -1}, {"url": "ftp://h/ws"},
+                                 {"url": "javascript:alert(1)"}, {"url": "localhost:8000/ws"}, {"url": "ws://[::1/ws"}])
 def test_bad_options_are_refused(bad: dict) -> None:
     options: dict = {"url": "ws://h/ws/{room}", "room": "r", **bad}
     with pytest.raises(ValueError):

@@ -6,7 +6,7 @@ import functools
 import logging
 from pathlib import Path
 from typing import Any, Callable
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import gradio as gr
 
@@ -38,11 +38,22 @@ def _fill(template: str, room: str, player: str | None, name: str) -> str:
     return template.replace("{room}", quote(room, safe="")).replace("{player}", quote(player or "", safe=""))
 
 
+def _check_url(url: str) -> None:
+    # The page dials it as it is, or relative to itself: any other scheme could never connect.
+    try:
+        scheme = urlsplit(url).scheme
+    except ValueError:
+        raise ValueError("url is not a valid URL") from None
+    if scheme and scheme.lower() not in ("ws", "wss", "http", "https"):
+        raise ValueError(f"url must be a ws(s):// or http(s):// URL or a path relative to the page, not a {scheme}: URL")
+
+
 def _check(url: object, room: object, max_messages: object, throttle_ms: object) -> None:
     if not isinstance(room, str) or not room:
         raise ValueError("room must be a non-empty string")
     if not isinstance(url, str) or not url:
         raise ValueError("url must be a non-empty string")
+    _check_url(url)
     if isinstance(max_messages, bool) or not isinstance(max_messages, int) or max_messages < 1:
         raise ValueError("max_messages must be an int >= 1")
     if isinstance(throttle_ms, bool) or not isinstance(throttle_ms, (int, float)) or throttle_ms < 0:

@@ -17,7 +17,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Literal
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from ._handout import HandOutRegistry, parse_value
 from ._v2 import declare_v2, v2_available
@@ -142,6 +142,16 @@ def _fill(template: str, room: str, player: str | None, name: str) -> str:
     return filled.replace("{player}", quote(player or "", safe=""))
 
 
+def _check_url(url: str) -> None:
+    # The page dials it as it is, or relative to itself: any other scheme could never connect.
+    try:
+        scheme = urlsplit(url).scheme
+    except ValueError:
+        raise ValueError("url is not a valid URL") from None
+    if scheme and scheme.lower() not in ("ws", "wss", "http", "https"):
+        raise ValueError(f"url must be a ws(s):// or http(s):// URL or a path relative to the page, not a {scheme}: URL")
+
+
 def _session_id() -> str:
     from streamlit.runtime.scriptrunner import get_script_run_ctx
 
@@ -254,6 +264,7 @@ def ws_bridge(
         raise ValueError("room must be a non-empty string")
     if not isinstance(url, str) or not url:
         raise ValueError("url must be a non-empty string")
+    _check_url(url)
     if isinstance(max_messages, bool) or not isinstance(max_messages, int) or max_messages < 1:
         raise ValueError("max_messages must be an int >= 1")
     if isinstance(throttle_ms, bool) or not isinstance(throttle_ms, (int, float)) or throttle_ms < 0:

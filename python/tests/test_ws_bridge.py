@@ -179,6 +179,11 @@ def test_argument_checks(frame: FakeFrame):
         ws_bridge("ws://h/ws", "")
     with pytest.raises(ValueError, match="max_messages"):
         ws_bridge("ws://h/ws", "r1", max_messages=0)
+    # A URL the page could never dial is refused here, where it was written, and never echoed (it may hold a token).
+    for url in ("ftp://h/ws", "file:///etc/passwd", "javascript:alert(1)", "localhost:8000/ws", "ws://[::1/ws"):
+        with pytest.raises(ValueError, match="url") as refused:
+            ws_bridge(url + "?token=secret", "r1")
+        assert "secret" not in str(refused.value)
 
 
 def test_a_missing_build_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_path):

@@ -119,9 +119,6 @@ function fail(name: string, expected: string, value: unknown): never {
 
 const isProvider = (value: unknown) => typeof value === 'function' || (typeof value === 'string' && !!value)
 
-// One check per option that a host component passes too, so that its bundle carries
-// these and not the whole of resolveOptions (resolveHostOptions below).
-
 /** A URL string or a function; a static URL must be usable as it is: ws(s) or http(s), absolute or relative to the page (a function's URLs are checked per attempt). */
 function checkUrl(url: unknown) {
   if (!isProvider(url)) fail('url', 'a URL string or a function', url)
@@ -181,20 +178,4 @@ export function resolveOptions(input: ConnectOptions): Options {
   if (options.resumeParam === '') fail('resumeParam', 'a name or false', '')
   checkFallbackUrl(options.fallbackUrl)
   return options as unknown as Options
-}
-
-/** The options a host component (Streamlit, anywidget) takes from Python; the others keep their defaults. */
-export type HostConnectOptions = Pick<Options, 'url' | 'room' | 'fallbackUrl' | 'maxMessages' | 'debugWindow'>
-
-/**
- * resolveOptions for a host component: the same checks and messages, in the same
- * order, for the options it passes (debugWindow, null by default, is checked by
- * neither), and nothing for those it cannot pass, which stay out of its bundle.
- */
-export function resolveHostOptions(input: HostConnectOptions): Options {
-  checkUrl(input.url)
-  checkRoom(input.room)
-  checkPositive('maxMessages', input.maxMessages)
-  checkFallbackUrl(input.fallbackUrl)
-  return { ...DEFAULTS, ...input }
 }

@@ -5,7 +5,7 @@
 // ledger and mark the coalescer; a status change repaints, and marks it only
 // when it matters to Python (statusSignature).
 import { type Bridge, startBridge } from '../bridge/bridge'
-import { DEFAULTS, resolveHostOptions, type WebSocketClass } from '../bridge/options'
+import { DEFAULTS, type Options, type WebSocketClass } from '../bridge/options'
 import type { Batch, HostOptions } from './batch'
 import { identityOf } from './batch'
 import { createCoalescer, type Coalescer } from './coalesce'
@@ -48,16 +48,21 @@ export interface Delivery {
   close(): void
 }
 
-/** Starts the room's bridge; throws what connect() throws (a bad URL), with nothing left open. */
+/**
+ * Starts the room's bridge. Its options were checked where the app passed them,
+ * by the Python wrapper (a URL it could never dial raises there), so they are
+ * not checked again here: a host module carries none of connect()'s checks.
+ */
 export function openDelivery(a: HostOptions, host: Host): Delivery {
-  const options = resolveHostOptions({
+  const options: Options = {
+    ...DEFAULTS,
     // With a token URL, each attempt and each poll fetches a fresh token first; a failed fetch is retried like a failed attempt.
     url: withToken(a.url, a.tokenUrl, null),
     room: a.room,
     fallbackUrl: a.fallbackUrl === null ? null : withToken(a.fallbackUrl, a.tokenUrl, a.player),
     maxMessages: a.maxMessages,
     debugWindow: host.debugWindow,
-  })
+  }
   // A host page is a browser's: its WebSocket and fetch, as connect() would pick.
   const bridge = startBridge({ ...options, WebSocket: WebSocket as WebSocketClass, fetch })
   const ledger = createLedger('session', a.room)

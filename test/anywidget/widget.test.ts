@@ -123,10 +123,19 @@ describe('the anywidget module', () => {
     await eventually(() => server.open.length === 1, 'connected')
     for (const cleanup of cleanups.splice(0)) cleanup()
     await eventually(() => server.open.length === 0, 'the socket closed')
-    const broken = show(new FakeModel({ url: 'ftp://nowhere', room: 'r2' }))
-    expect(broken.textContent).toMatch(/^🔴 Connection error \(/)
     const empty = show(new FakeModel({ url: '', room: '' }))
     expect(empty.textContent).toBe('🔴 Connection error (the widget needs url and room)')
     expect(server.connections).toHaveLength(1)
+  })
+
+  // The Python wrapper refuses such a URL (widget/tests); the module does not check it again.
+  it('shows a URL no socket can dial as a connection error, and dials nothing', async () => {
+    const model = new FakeModel({ url: 'ftp://nowhere/ws?token=secret', room: 'r3' })
+    const indicator = show(model)
+    await eventually(() => /^🔴 Connection error/.test(indicator.textContent || ''), 'the error shown')
+    const status = model.get('status') as { state: string; lastError: string | null }
+    expect(status.state).toBe('error')
+    expect(status.lastError).toBe('no URL: not a ws:// or wss:// URL: ftp://nowhere/ws?token=***')
+    expect(server.connections).toHaveLength(0)
   })
 })

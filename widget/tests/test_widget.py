@@ -38,6 +38,12 @@ def test_options_are_checked_and_placeholders_filled() -> None:
         WsBridge("ws://h/ws", "r", max_messages=0)
     with pytest.raises(ValueError, match="player="):
         WsBridge("ws://h/ws", "r", token_url="http://h/t", fallback_url="http://h/e")
+    for url in ("ftp://h/ws", "file:///etc/passwd", "javascript:alert(1)", "localhost:8000/ws", "ws://[::1/ws"):
+        with pytest.raises(ValueError, match="url") as refused:
+            WsBridge(url + "?token=secret", "r")
+        assert "secret" not in str(refused.value)
+    for url in ("wss://h/ws", "HTTP://h/ws", "/ws/{room}", "//h/ws", "ws/{room}"):
+        assert WsBridge(url, "r").url
     w = WsBridge("ws://h/ws/{room}/{player}", "a b", player="ann/x")
     assert w.url == "ws://h/ws/a%20b/ann%2Fx"
     assert w.status == {"state": "connecting", "room": "a b"}
