@@ -6,7 +6,7 @@
 // The status is a trait (the last value is all that matters there).
 import { identityOf, type HostOptions, readOptions } from '../delivery/batch'
 import { createTicker, type Delivery, labelOf, openDelivery } from '../delivery/delivery'
-import { renderIndicator } from '../delivery/indicator'
+import { mountIndicator, renderIndicator } from '../delivery/indicator'
 import { statusSignature } from '../delivery/signature'
 import { errorText } from '../warn'
 
@@ -98,20 +98,10 @@ function detach(entry: Entry, view: View) {
   entry.delivery.resend()
 }
 
-function newIndicator(el: HTMLElement): HTMLElement {
-  const indicator = document.createElement('div')
-  indicator.setAttribute('role', 'status')
-  indicator.setAttribute('aria-live', 'polite')
-  indicator.className = 'ws-bridge-status'
-  indicator.style.cssText = 'font-family:var(--jp-ui-font-family,inherit);line-height:1.6;white-space:nowrap;overflow:hidden;text-overflow:ellipsis'
-  el.appendChild(indicator)
-  return indicator
-}
-
 /** anywidget's render: one view of a WsBridge widget. Returns its cleanup. */
 function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
   const options = optionsOf(model)
-  const view: View = { model, indicator: newIndicator(el), options }
+  const view: View = { model, indicator: mountIndicator(el, 'font-family:var(--jp-ui-font-family,inherit)'), options }
   if (!listening.has(model)) {
     listening.add(model)
     model.on('msg:custom', onMessage)

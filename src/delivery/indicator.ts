@@ -1,5 +1,5 @@
-// The connection indicator: a line of text from the status, styled by the
-// Streamlit theme. Text only (textContent): nothing here is parsed as HTML.
+// The connection indicator: a line of text from the status, styled by each
+// host's theme. Text only (textContent): nothing here is parsed as HTML.
 import type { Status } from '../index'
 
 /** The part of Streamlit's theme the indicator uses (the render event's `theme`). */
@@ -36,6 +36,21 @@ export function describeStatus(status: Status | null, now: number, pollEveryMs: 
 /** Whether the label changes by itself as time passes (a retry countdown). */
 export const isCountingDown = (status: Status | null): boolean =>
   !!status && (status.state === 'error' || status.state === 'disconnected') && status.retryAt !== null
+
+/**
+ * The indicator's element, added to `parent`: one line that screen readers
+ * announce, cut with an ellipsis. `look`: the host's colour and font, as CSS
+ * declarations over the host's own theme variables.
+ */
+export function mountIndicator(parent: HTMLElement | ShadowRoot, look: string): HTMLElement {
+  const element = document.createElement('div')
+  element.setAttribute('role', 'status')
+  element.setAttribute('aria-live', 'polite')
+  element.className = 'ws-bridge-status'
+  element.style.cssText = look + ';line-height:1.6;white-space:nowrap;overflow:hidden;text-overflow:ellipsis'
+  parent.appendChild(element)
+  return element
+}
 
 /** Writes the label into `element`; hidden, it takes no room at all. */
 export function renderIndicator(element: HTMLElement, label: Label, visible: boolean, theme?: IndicatorTheme): void {

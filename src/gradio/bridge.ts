@@ -8,7 +8,7 @@
 // again replaces its components: the newest one still in the page takes the batches).
 import { type Batch, type HostOptions, identityOf, readOptions } from '../delivery/batch'
 import { createTicker, type Delivery, labelOf, openDelivery } from '../delivery/delivery'
-import { renderIndicator } from '../delivery/indicator'
+import { mountIndicator, renderIndicator } from '../delivery/indicator'
 import { errorText } from '../warn'
 
 /** The component's server functions as js_on_load's `server` exposes them (gradio/components/html.py). */
@@ -108,21 +108,11 @@ function entryFor(options: HostOptions): Entry {
   return entry
 }
 
-function newIndicator(element: HTMLElement): HTMLElement {
-  const indicator = document.createElement('div')
-  indicator.setAttribute('role', 'status')
-  indicator.setAttribute('aria-live', 'polite')
-  indicator.className = 'ws-bridge-status'
-  // Gradio's theme reaches the page as --body-text-color and --font custom properties.
-  indicator.style.cssText = 'color:var(--body-text-color);font-family:var(--font);line-height:1.6;white-space:nowrap;overflow:hidden;text-overflow:ellipsis'
-  element.appendChild(indicator)
-  return indicator
-}
-
 /** What js_on_load calls on each mount of a WsBridge: `props` holds the options Python passed. */
 export function mount(element: HTMLElement, props: unknown, server: GradioServer, trigger: Trigger): void {
   const options = readOptions(props)
-  const indicator = newIndicator(element)
+  // Gradio's theme reaches the page as --body-text-color and --font custom properties.
+  const indicator = mountIndicator(element, 'color:var(--body-text-color);font-family:var(--font)')
   let entry: Entry
   try {
     if (!options.url || !options.room) throw new Error('the component needs url and room')

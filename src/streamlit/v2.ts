@@ -7,7 +7,7 @@
 // no apache-arrow here: the iframe path (component.ts) keeps those.
 import { identityOf } from '../delivery/batch'
 import { createTicker, type Delivery, labelOf, openDelivery } from '../delivery/delivery'
-import { renderIndicator } from '../delivery/indicator'
+import { mountIndicator, renderIndicator } from '../delivery/indicator'
 import { type ComponentArgs, type ComponentValue, readArgs } from './protocol'
 import { errorText } from '../warn'
 
@@ -119,18 +119,8 @@ function attach(mount: Mount, a: ComponentArgs) {
   }
 }
 
-function newIndicator(parent: HTMLElement | ShadowRoot): HTMLElement {
-  const element = document.createElement('div')
-  element.setAttribute('role', 'status')
-  element.setAttribute('aria-live', 'polite')
-  element.className = 'ws-bridge-status'
-  // The theme reaches the page as --st-* custom properties, which inherit into the shadow root.
-  element.style.cssText =
-    'color:var(--st-text-color);font-family:var(--st-font);font-size:var(--st-base-font-size,1rem);line-height:1.6;' +
-    'white-space:nowrap;overflow:hidden;text-overflow:ellipsis'
-  parent.appendChild(element)
-  return element
-}
+// The theme reaches the page as --st-* custom properties, which inherit into the shadow root.
+const LOOK = 'color:var(--st-text-color);font-family:var(--st-font);font-size:var(--st-base-font-size,1rem)'
 
 function cancelUnmount(mount: Mount) {
   if (mount.unmountTimer !== null) clearTimeout(mount.unmountTimer)
@@ -157,7 +147,7 @@ export default function wsBridge(component: V2Component): () => void {
   const a = readArgs(component.data)
   let mount = mounts.get(parent)
   if (!mount) {
-    mount = { indicator: newIndicator(parent), setState: component.setStateValue, args: a, entry: null, problem: null, calls: 0, unmountTimer: null }
+    mount = { indicator: mountIndicator(parent, LOOK), setState: component.setStateValue, args: a, entry: null, problem: null, calls: 0, unmountTimer: null }
     mounts.set(parent, mount)
   }
   const current = mount
