@@ -141,13 +141,15 @@ export const INTERNAL_NAMES = [
 // widget.js, the Dash and Gradio scripts) only. The page passes them to the script tag's connect(), so there they
 // stay; a host module builds its options object itself (openDelivery: Python's
 // few options over DEFAULTS), hands it to the bridge and its parts, and nothing
-// outside the module sees it. Not the options Python passes (readOptions' names),
-// nor those that are also a Status field (storage), a DOM or built-in name (debug,
+// outside the module sees it; nor does the camelCase form of Python's options (readOptions,
+// readArgs), which Python passes under their snake_case names. Not `player`, `url` or `room`,
+// which Python passes as they are, nor a Status field (storage), a DOM or built-in name (debug,
 // fetch, WebSocket): test/minify-names.test.ts guards that too.
 export const HOST_INTERNAL_NAMES = [
   'dedupKey', 'dedupWindow', 'resumeParam', 'retryDelay', 'maxRetryDelay', 'jitter', 'maxRetries', 'connectTimeout', 'stableAfter',
   'heartbeatInterval', 'heartbeatTimeout', 'pingMessage', 'isPong', 'fallbackInterval', 'maxQueued', 'maxFrameSize', 'flushDelay',
   'debugWindow', 'lifecycle', 'protocols',
+  'fallbackUrl', 'maxMessages', 'tokenUrl', 'throttleMs', 'showStatus', 'ackTab',
 ]
 const propertyPattern = (names) => new RegExp('^(_[a-z]\\w*|' + names.join('|') + ')$')
 
